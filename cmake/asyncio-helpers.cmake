@@ -1,0 +1,31 @@
+# Warnings, sanitizers and the shared precompiled header, applied per target (never globally,
+# so nothing leaks into a consumer's build).
+include_guard(GLOBAL)
+
+function(asyncio_target_options target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  if(ASYNCIO_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${ASYNCIO_SANITIZE} -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${ASYNCIO_SANITIZE})
+  endif()
+endfunction()
+
+# One precompiled header for the heavy Boost headers, reused by every test, demo and bench
+# target: Asio's coroutine code compiles slowly, and each target would otherwise rebuild it.
+function(asyncio_add_pch)
+  file(WRITE ${PROJECT_BINARY_DIR}/asyncio_pch.cpp "// precompiled header holder\n")
+  add_library(asyncio_pch OBJECT ${PROJECT_BINARY_DIR}/asyncio_pch.cpp)
+  target_link_libraries(asyncio_pch PUBLIC asyncio::asyncio Boost::headers)
+  target_precompile_headers(asyncio_pch PRIVATE
+    <boost/asio.hpp> <boost/asio/experimental/awaitable_operators.hpp>
+    <boost/program_options.hpp> <spdlog/spdlog.h> <asyncio.hpp>)
+  asyncio_target_options(asyncio_pch)
+endfunction()
+
+# An executable of ours (test, demo or bench), sharing the precompiled header.
+function(asyncio_add_executable target)
+  add_executable(${target} ${ARGN})
+  target_link_libraries(${target} PRIVATE asyncio::asyncio)
+  target_precompile_headers(${target} REUSE_FROM asyncio_pch)
+  asyncio_target_options(${target})
+endfunction()

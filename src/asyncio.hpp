@@ -1,0 +1,13 @@
+#pragma once
+
+// asyncio-cpp: Python's asyncio on Boost.Asio. One include for all of it.
+
+#include <asyncio/coroutine.hpp>
+#include <asyncio/errors.hpp>
+#include <asyncio/event_loop.hpp>
+#include <asyncio/future.hpp>
+#include <asyncio/gather.hpp>
+#include <asyncio/run.hpp>
+#include <asyncio/sleep.hpp>
+#include <asyncio/task.hpp>
+#include <asyncio/threads.hpp>

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <asyncio/detail/outcome.hpp>
+
+#include <boost/asio/async_result.hpp>
+
+#include <memory>
+
+namespace asyncio::detail {
+
+/// The outcome of a done future, for one reader.
+template <class T, class State>
+outcome<T> outcome_of(State& s) {
+  if (auto error = s.take_error()) return {error};
+  if constexpr (std::is_void_v<T>)
+    return {};
+  else
+    return {nullptr, s.get_value()};
+}
+
+/// `co_await *f` for a future or a task: one waiter node, no coroutine frame of its own.
+/// Cancelling the awaiter cancels what it awaits, as in Python (shield() is the exception).
+template <class T, class State>
+class await_future {
+public:
+  explicit await_future(ref<State> state) noexcept : state_(std::move(state)) {}
+
+  template <boost::asio::completion_token_for<outcome_signature<T>> Token>
+  auto operator()(Token&& token) && {
+    return boost::asio::async_initiate<Token, outcome_signature<T>>(initiate{}, token,
+                                                                    std::move(state_));
+  }
+
+private:
+  template <class Handler>
+  struct node final : waiter {
+    node(Handler h, ref<State> s) : handler(std::move(h)), state(std::move(s)) {
+      on_done = [](waiter& self, future_state_base*) {
+        std::unique_ptr<node> n(static_cast<node*>(&self));
+        boost::asio::get_associated_cancellation_slot(n->handler).clear();
+        post_resume<T>(std::move(n->handler), outcome_of<T>(*n->state));
+      };
+    }
+    Handler handler;
+    ref<State> state;  // keeps the future alive while awaited
+  };
+
+  struct initiate {
+    template <class Handler>
+    void operator()(Handler handler, ref<State> state) const {
+      if (cancel_pending())
+        return post_resume<T>(std::move(handler),
+                              outcome<T>{current_task_state()->take_cancel_request()});
+      if (state->done()) return post_resume<T>(std::move(handler), outcome_of<T>(*state));
+      auto* n = new node<Handler>(std::move(handler), state);
+      state->add_waiter(*n);
+      auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
+      if (slot.is_connected())
+        slot.template emplace<cancel_target>(state.get());
+    }
+  };
+
+  struct cancel_target {
+    future_state_base* state;
+    void operator()(boost::asio::cancellation_type_t) const { state->cancel({}); }
+  };
+
+  ref<State> state_;
+};
+
+}  // namespace asyncio::detail

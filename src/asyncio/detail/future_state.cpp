@@ -1,0 +1,145 @@
+#include <asyncio/detail/future_state.hpp>
+
+#include <asyncio/detail/log.hpp>
+#include <asyncio/event_loop.hpp>
+
+#include <atomic>
+
+namespace asyncio::detail {
+
+namespace {
+
+thread_local task_state_base* current_task = nullptr;
+std::atomic<std::uint64_t> next_task_id{1};
+
+struct callback_waiter final : waiter {
+  std::function<void(future_state_base&)> fn;
+};
+
+void schedule_callback(std::function<void(future_state_base&)> fn, future_state_base& f) {
+  f.loop().call_soon([fn = std::move(fn), keep = ref<future_state_base>(&f)] { fn(*keep); });
+}
+
+}  // namespace
+
+future_state_base::~future_state_base() {
+  while (!waiters_.empty()) {
+    waiter& w = waiters_.front();
+    waiters_.pop_front();
+    w.on_done(w, nullptr);
+  }
+  if (unretrieved_error())
+    log().error("Future exception was never retrieved: {}", describe(error_));
+}
+
+bool future_state_base::cancel(std::string message) {
+  if (done()) return false;
+  finish(status::cancelled, std::make_exception_ptr(cancelled_error(std::move(message))));
+  return true;
+}
+
+void future_state_base::set_exception(std::exception_ptr error) {
+  check_pending();
+  if (!error) throw std::invalid_argument("set_exception needs an exception");
+  finish(status::finished, std::move(error));
+}
+
+std::exception_ptr future_state_base::exception() {
+  if (status_ == status::pending) throw invalid_state_error("Exception is not set.");
+  if (status_ == status::cancelled) std::rethrow_exception(error_);
+  retrieved_ = true;
+  return error_;
+}
+
+void future_state_base::rethrow_if_error() {
+  if (status_ == status::pending) throw invalid_state_error("Result is not set.");
+  retrieved_ = true;
+  if (error_) std::rethrow_exception(error_);
+}
+
+void future_state_base::check_pending() const {
+  if (done()) throw invalid_state_error("invalid state: already done");
+}
+
+void future_state_base::finish(status s, std::exception_ptr error) {
+  status_ = s;
+  error_ = std::move(error);
+  ref<future_state_base> keep(this);  // a waiter may drop the last other reference
+  while (!waiters_.empty()) {
+    waiter& w = waiters_.front();
+    waiters_.pop_front();
+    w.on_done(w, this);
+  }
+}
+
+void future_state_base::add_done_callback(std::function<void(future_state_base&)> fn) {
+  if (done()) return schedule_callback(std::move(fn), *this);
+  // Owned by the list: freed when it fires, or when the future dies unfinished.
+  auto* w = new callback_waiter;
+  w->fn = std::move(fn);
+  w->on_done = [](waiter& self, future_state_base* done) {
+    std::unique_ptr<callback_waiter> owned(static_cast<callback_waiter*>(&self));
+    if (done) schedule_callback(std::move(owned->fn), *done);
+  };
+  add_waiter(*w);
+}
+
+task_state_base::task_state_base(event_loop& loop, std::string name)
+    : future_state_base(loop), id_(next_task_id.fetch_add(1, std::memory_order_relaxed)) {
+  if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
+  loop.register_task(*this);
+}
+
+task_state_base::~task_state_base() {
+  if (unretrieved_error()) {
+    log().error("Task exception was never retrieved: {}: {}", get_name(), describe(error()));
+    mark_retrieved();
+  }
+}
+
+std::string task_state_base::get_name() const {
+  return name_ ? *name_ : "Task-" + std::to_string(id_);
+}
+
+void task_state_base::set_name(std::string name) {
+  name_ = std::make_unique<std::string>(std::move(name));
+}
+
+bool task_state_base::cancel(std::string message) {
+  if (done()) return false;
+  cancel_request_ = std::make_exception_ptr(cancelled_error(std::move(message)));
+  // Wakes the operation the coroutine is suspended in, if any; ours deliver the request.
+  // Not before the start: Asio would then fail the spawn itself; run_task checks instead.
+  if (started_) signal_.emit(boost::asio::cancellation_type::terminal);
+  return true;
+}
+
+void task_state_base::finish_run(std::exception_ptr error) {
+  pending_hook.unlink();
+  if (is_cancellation(error) || (!error && cancel_request_)) {
+    // A raw Asio operation_aborted becomes cancelled_error, carrying cancel()'s message.
+    auto request = take_cancel_request();
+    if (!request) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const cancelled_error&) {
+        request = error;
+      } catch (...) {
+        request = std::make_exception_ptr(cancelled_error());
+      }
+    }
+    finish(status::cancelled, std::move(request));
+  } else {
+    finish(status::finished, std::move(error));
+  }
+}
+
+task_state_base* current_task_state() noexcept { return current_task; }
+
+current_task_scope::current_task_scope(task_state_base* task) noexcept : previous_(current_task) {
+  current_task = task;
+}
+
+current_task_scope::~current_task_scope() { current_task = previous_; }
+
+}  // namespace asyncio::detail

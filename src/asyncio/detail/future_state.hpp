@@ -1,0 +1,187 @@
+#pragma once
+
+#include <asyncio/errors.hpp>
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/intrusive/list.hpp>
+#include <boost/intrusive_ptr.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+namespace asyncio {
+class event_loop;
+}
+
+namespace asyncio::detail {
+
+class future_state_base;
+
+using auto_unlink = boost::intrusive::link_mode<boost::intrusive::auto_unlink>;
+
+/// One party waiting for a future to be done: an awaiting coroutine, a gather, a done callback.
+/// Intrusive, so waiting allocates nothing beyond what the waiter already is; unlinks itself
+/// when destroyed, so a waiter that gives up (an early gather) needs no bookkeeping.
+struct waiter : boost::intrusive::list_base_hook<auto_unlink> {
+  /// Called once when the future is done, or with null when it is destroyed unfinished.
+  void (*on_done)(waiter& self, future_state_base* done) = nullptr;
+};
+
+enum class status : std::uint8_t { pending, finished, cancelled };
+
+/// The state behind asyncio.Future, shared by the future<T> and task<T> handles. Everything
+/// in it is used from the loop's thread only, but the count is atomic: a task's executor holds
+/// a reference, and Asio copies executors on other threads (to_thread's pool posting back).
+class future_state_base {
+public:
+  explicit future_state_base(event_loop& loop) noexcept : loop_(&loop) {}
+  future_state_base(const future_state_base&) = delete;
+  future_state_base& operator=(const future_state_base&) = delete;
+  virtual ~future_state_base();
+
+  event_loop& loop() const noexcept { return *loop_; }
+  bool done() const noexcept { return status_ != status::pending; }
+  bool cancelled() const noexcept { return status_ == status::cancelled; }
+
+  /// Future.cancel(msg). A task overrides it: there, cancelling is a request to the coroutine.
+  virtual bool cancel(std::string message);
+  /// Future.set_result() for a value-less future; invalid_state_error if already done.
+  void set_result() {
+    check_pending();
+    finish(status::finished, nullptr);
+  }
+  /// Future.set_exception(e); invalid_state_error if already done.
+  void set_exception(std::exception_ptr error);
+  /// Future.exception(): the error or null; throws if cancelled or still pending.
+  std::exception_ptr exception();
+  /// Throws what Future.result() would throw (its error, cancelled_error, invalid_state_error).
+  void rethrow_if_error();
+  /// The error of a done future, for whoever awaited it; null on success.
+  std::exception_ptr take_error() noexcept {
+    retrieved_ = true;
+    return error_;
+  }
+  /// Someone else answers for this error (gather's children, as in Python): never log it.
+  void mark_retrieved() noexcept { retrieved_ = true; }
+
+  void add_waiter(waiter& w) noexcept { waiters_.push_back(w); }
+  /// Future.add_done_callback(fn): fn is scheduled with call_soon once the future is done.
+  void add_done_callback(std::function<void(future_state_base&)> fn);
+
+  friend void intrusive_ptr_add_ref(future_state_base* p) noexcept {
+    p->refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  friend void intrusive_ptr_release(future_state_base* p) noexcept {
+    if (p->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+  }
+
+protected:
+  /// Sets the outcome and wakes every waiter, in the order they came.
+  void finish(status s, std::exception_ptr error);
+  void check_pending() const;
+  bool unretrieved_error() const noexcept {
+    return status_ == status::finished && error_ && !retrieved_;
+  }
+  std::exception_ptr error() const noexcept { return error_; }
+
+private:
+  using waiter_list = boost::intrusive::list<waiter, boost::intrusive::constant_time_size<false>>;
+
+  event_loop* loop_;
+  std::exception_ptr error_;
+  waiter_list waiters_;
+  std::atomic<std::uint32_t> refs_{0};
+  status status_ = status::pending;
+  bool retrieved_ = false;
+};
+
+template <class T>
+using ref = boost::intrusive_ptr<T>;
+
+/// Adds the result value to a state. Set before finish(); read after.
+template <class T, class Base>
+class with_value : public Base {
+public:
+  using Base::Base;
+  void set_value(T value) { value_.emplace(std::move(value)); }
+  /// Future.set_result(v); invalid_state_error if already done.
+  void set_result(T value) {
+    this->check_pending();
+    set_value(std::move(value));
+    this->finish(status::finished, nullptr);
+  }
+  /// Copied for each reader when T can be copied; moved out to the first reader otherwise.
+  T get_value() {
+    if constexpr (std::is_copy_constructible_v<T>)
+      return *value_;
+    else
+      return std::move(*value_);
+  }
+
+private:
+  std::optional<T> value_;
+};
+
+/// A future driven by a coroutine: asyncio.Task.
+class task_state_base : public future_state_base {
+public:
+  task_state_base(event_loop& loop, std::string name);
+  ~task_state_base() override;
+
+  /// Task.cancel(msg): a request; the coroutine sees it at its current or next await.
+  bool cancel(std::string message) override;
+  std::string get_name() const;
+  void set_name(std::string name);
+  std::uint64_t id() const noexcept { return id_; }
+  boost::asio::cancellation_slot cancellation_slot() noexcept { return signal_.slot(); }
+
+  /// Python's Task._must_cancel: a cancel request not yet delivered to the coroutine.
+  bool must_cancel() const noexcept { return cancel_request_ != nullptr; }
+  /// Delivers the pending request: clears it and returns the cancelled_error to throw.
+  std::exception_ptr take_cancel_request() noexcept { return std::exchange(cancel_request_, nullptr); }
+  /// Python's create_task schedules the first step; Asio's co_spawn would run it inline.
+  bool started() const noexcept { return started_; }
+  void mark_started() noexcept { started_ = true; }
+  /// The coroutine has ended, with its value already set, or with `error`.
+  void finish_run(std::exception_ptr error);
+
+  /// The loop's list of pending tasks (all_tasks()); a finished task unlinks itself.
+  boost::intrusive::list_member_hook<auto_unlink> pending_hook;
+
+private:
+  boost::asio::cancellation_signal signal_;
+  std::unique_ptr<std::string> name_;  // "Task-<id>" unless named: most tasks never pay for one
+  std::exception_ptr cancel_request_;
+  std::uint64_t id_;
+  bool started_ = false;
+};
+
+template <class T>
+using future_state =
+    std::conditional_t<std::is_void_v<T>, future_state_base, with_value<T, future_state_base>>;
+template <class T>
+using task_state =
+    std::conditional_t<std::is_void_v<T>, task_state_base, with_value<T, task_state_base>>;
+
+/// The task whose coroutine runs on this thread now (asyncio.current_task()), or null.
+task_state_base* current_task_state() noexcept;
+
+/// Makes `task` the current one for a scope; the task's executor wraps every handler in one.
+class current_task_scope {
+public:
+  explicit current_task_scope(task_state_base* task) noexcept;
+  ~current_task_scope();
+  current_task_scope(const current_task_scope&) = delete;
+  current_task_scope& operator=(const current_task_scope&) = delete;
+
+private:
+  task_state_base* previous_;
+};
+
+}  // namespace asyncio::detail

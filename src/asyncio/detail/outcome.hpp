@@ -1,0 +1,97 @@
+#pragma once
+
+#include <asyncio/detail/future_state.hpp>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+
+#include <exception>
+#include <optional>
+
+namespace asyncio::detail {
+
+/// What an await of ours completes with: an error, or a value.
+template <class T>
+struct outcome {
+  std::exception_ptr error;
+  std::optional<T> value;
+
+  T get() && {
+    if (error) std::rethrow_exception(error);
+    return std::move(*value);
+  }
+};
+
+template <>
+struct outcome<void> {
+  std::exception_ptr error;
+
+  void get() && {
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+/// Tag for the completion signature `outcome_tag<T>(outcome<T>)` of every awaitable
+/// operation of ours. Asio 1.81's coroutine handler for the natural `void(std::exception_ptr, T)`
+/// does not compile (it tests `*result` on a struct; fixed in 1.82), so our operations complete
+/// under this signature instead, whose handler (below) rethrows the error or returns the value.
+template <class T>
+struct outcome_tag {};
+
+template <class T>
+using outcome_signature = outcome_tag<T>(outcome<T>);
+
+/// Resumes an awaiting coroutine, from the context of its own executor. A cancel request that
+/// reached its task meanwhile wins, as in Python's Task.__step: the await throws cancelled_error.
+template <class T, class Handler>
+void resume(Handler& handler, outcome<T> result) {
+  if (auto* task = current_task_state(); task && task->must_cancel())
+    result = outcome<T>{task->take_cancel_request()};
+  std::move(handler)(std::move(result));
+}
+
+/// resume(), later: from inside another task's step, or from a foreign thread.
+template <class T, class Handler>
+void post_resume(Handler handler, outcome<T> result) {
+  auto ex = boost::asio::get_associated_executor(handler);
+  boost::asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
+    resume<T>(handler, std::move(result));
+  });
+}
+
+/// True when the awaiting task was cancelled before this await began: the await must not
+/// start its work (Python's __step delivers it at once).
+inline bool cancel_pending() noexcept {
+  auto* task = current_task_state();
+  return task && task->must_cancel();
+}
+
+}  // namespace asyncio::detail
+
+namespace boost::asio::detail {
+
+template <typename T, typename Executor>
+class awaitable_async_op_handler<asyncio::detail::outcome_signature<T>, Executor>
+    : public awaitable_thread<Executor> {
+public:
+  typedef asyncio::detail::outcome<T>* result_type;
+
+  awaitable_async_op_handler(awaitable_thread<Executor>* h, result_type& result)
+      : awaitable_thread<Executor>(std::move(*h)), result_(result) {}
+
+  void operator()(asyncio::detail::outcome<T> result) {
+    result_ = &result;
+    this->entry_point()->top_of_stack_->attach_thread(this);
+    this->entry_point()->top_of_stack_->clear_cancellation_slot();
+    this->pump();
+  }
+
+  static T resume(result_type& result) { return std::move(*result).get(); }
+
+private:
+  result_type& result_;
+};
+
+}  // namespace boost::asio::detail

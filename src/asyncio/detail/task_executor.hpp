@@ -1,0 +1,86 @@
+#pragma once
+
+#include <asyncio/detail/future_state.hpp>
+
+#include <boost/asio/execution.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/require.hpp>
+
+#include <type_traits>
+#include <utility>
+
+namespace asyncio::detail {
+
+/// The executor a task's coroutine runs on: the loop's executor, plus the task. Every handler
+/// that resumes the coroutine runs through execute(), which makes the task current for that
+/// step, so current_task() and our awaits know which task runs, as Python's loop does.
+template <class Inner>
+class task_executor {
+public:
+  task_executor(Inner inner, ref<task_state_base> task) noexcept
+      : inner_(std::move(inner)), task_(std::move(task)) {}
+
+  // Asio requires executors to copy without throwing; intrusive_ptr does not say it.
+  task_executor(const task_executor& other) noexcept : inner_(other.inner_), task_(other.task_) {}
+  task_executor(task_executor&& other) noexcept = default;
+  task_executor& operator=(const task_executor& other) noexcept {
+    inner_ = other.inner_;
+    task_ = other.task_;
+    return *this;
+  }
+  task_executor& operator=(task_executor&& other) noexcept = default;
+  ~task_executor() = default;
+
+  const Inner& inner() const noexcept { return inner_; }
+
+  template <class F>
+  void execute(F f) const {
+    auto step = [task = task_, f = std::move(f)]() mutable {
+      current_task_scope scope(task.get());
+      std::move(f)();
+    };
+    // co_spawn's first hop is a dispatch, which would start the coroutine inline in its
+    // creator; Python's create_task only schedules it. Every later hop is Asio's own choice.
+    if (task_->started())
+      inner_.execute(std::move(step));
+    else
+      boost::asio::require(inner_, boost::asio::execution::blocking.never).execute(std::move(step));
+  }
+
+  template <class Property>
+    requires boost::asio::can_query<const Inner&, const Property&>::value
+  decltype(auto) query(const Property& p) const {
+    return boost::asio::query(inner_, p);
+  }
+
+  template <class Property>
+    requires boost::asio::can_require<const Inner&, const Property&>::value
+  auto require(const Property& p) const {
+    return wrap(boost::asio::require(inner_, p));
+  }
+
+  template <class Property>
+    requires boost::asio::can_prefer<const Inner&, const Property&>::value
+  auto prefer(const Property& p) const {
+    return wrap(boost::asio::prefer(inner_, p));
+  }
+
+  friend bool operator==(const task_executor& a, const task_executor& b) noexcept {
+    return a.inner_ == b.inner_ && a.task_ == b.task_;
+  }
+  friend bool operator!=(const task_executor& a, const task_executor& b) noexcept {
+    return !(a == b);
+  }
+
+private:
+  template <class Other>
+  task_executor<Other> wrap(Other other) const {
+    return task_executor<Other>(std::move(other), task_);
+  }
+
+  Inner inner_;
+  ref<task_state_base> task_;
+};
+
+}  // namespace asyncio::detail

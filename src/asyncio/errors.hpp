@@ -1,0 +1,45 @@
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace asyncio {
+
+/// asyncio.CancelledError: thrown at a cancelled task's current await.
+///
+/// Deliberately *not* derived from std::exception. Since Python 3.8, CancelledError is a
+/// BaseException so that `except Exception:` handlers do not swallow cancellation; the C++
+/// equivalent is that `catch (const std::exception&)` must not catch it either. Catch it by
+/// name (and rethrow) where cleanup is needed, or use `catch (...)`.
+class cancelled_error {
+public:
+  explicit cancelled_error(std::string message = {}) : message_(std::move(message)) {}
+  /// The message given to `cancel(msg)`, or "" (Python's `CancelledError.args`).
+  const char* what() const noexcept { return message_.c_str(); }
+
+private:
+  std::string message_;
+};
+
+/// asyncio.TimeoutError (TimeoutError since 3.11).
+class timeout_error : public std::runtime_error {
+public:
+  timeout_error() : std::runtime_error("timed out") {}
+  using std::runtime_error::runtime_error;
+};
+
+/// asyncio.InvalidStateError: e.g. the result of a future that is not done yet.
+class invalid_state_error : public std::logic_error {
+public:
+  using std::logic_error::logic_error;
+};
+
+/// What an exception_ptr holds, for log lines: what() for std::exception and cancelled_error.
+std::string describe(std::exception_ptr error);
+
+/// True for cancelled_error, and for Asio's operation_aborted, which is how raw Asio
+/// operations report cancellation; the wrappers turn the latter into the former.
+bool is_cancellation(std::exception_ptr error) noexcept;
+
+}  // namespace asyncio

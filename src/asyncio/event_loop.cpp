@@ -1,0 +1,162 @@
+#include <asyncio/event_loop.hpp>
+
+#include <asyncio/detail/log.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+#include <thread>
+
+namespace asyncio {
+
+namespace {
+
+thread_local event_loop* running_loop = nullptr;
+
+// Python logs a callback's exception and keeps the loop running; so do we.
+void invoke_logged(std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (...) {
+    detail::log().error("Exception in callback: {}", describe(std::current_exception()));
+  }
+}
+
+}  // namespace
+
+struct handle::state {
+  std::function<void()> fn;
+  std::optional<boost::asio::steady_timer> timer;
+  bool cancelled = false;
+
+  void run() {
+    if (cancelled) return;
+    auto f = std::move(fn);
+    invoke_logged(f);
+  }
+};
+
+void handle::cancel() noexcept {
+  if (!state_ || state_->cancelled) return;
+  state_->cancelled = true;
+  state_->fn = nullptr;  // drop what the callback holds now, as Python does
+  if (state_->timer) state_->timer->cancel();
+}
+
+bool handle::cancelled() const noexcept { return state_ && state_->cancelled; }
+
+event_loop::event_loop() = default;
+
+event_loop::~event_loop() {
+  // Threads still running to_thread work post back into the io_context: let them finish first.
+  if (pool_) pool_->join();
+  if (pending_.empty() || running_loop) return;
+  // Tasks left pending: Python's GC would report and drop them. We report them too, then
+  // cancel them and let them unwind, so no coroutine frame (or what it owns) outlives the loop.
+  auto tasks = all_tasks();
+  for (auto& t : tasks) {
+    detail::log().error("Task was destroyed but it is pending!: {}", t.get_name());
+    t.cancel();
+  }
+  tasks.clear();
+  running_loop = this;
+  context_.restart();
+  while (!pending_.empty() && context_.poll() > 0) {
+  }
+  running_loop = nullptr;
+}
+
+bool event_loop::is_running() const noexcept { return running_loop == this; }
+
+void event_loop::check_open() const {
+  if (closed_) throw std::runtime_error("Event loop is closed");
+}
+
+void event_loop::check_not_running() const {
+  if (is_running()) throw std::runtime_error("This event loop is already running");
+  if (running_loop) throw std::runtime_error("Cannot run the event loop while another loop is running");
+}
+
+void event_loop::run_forever() {
+  check_open();
+  check_not_running();
+  running_loop = this;
+  struct leave {
+    ~leave() { running_loop = nullptr; }
+  } on_exit;
+  context_.restart();
+  if (std::exchange(stopping_, false)) {  // stop() came first: run one round, as Python does
+    context_.poll();
+    return;
+  }
+  auto work = boost::asio::make_work_guard(context_);
+  context_.run();
+}
+
+void event_loop::stop() {
+  if (is_running())
+    context_.stop();
+  else
+    stopping_ = true;
+}
+
+void event_loop::close() {
+  check_not_running();
+  if (closed_) return;
+  closed_ = true;
+  if (pool_) {
+    pool_->join();
+    pool_.reset();
+  }
+}
+
+handle event_loop::call_soon(std::function<void()> fn) {
+  check_open();
+  auto s = std::make_shared<handle::state>();
+  s->fn = std::move(fn);
+  boost::asio::post(context_, [s] { s->run(); });
+  return handle(std::move(s));
+}
+
+handle event_loop::call_later(clock::duration delay, std::function<void()> fn) {
+  return call_at(time() + delay, std::move(fn));
+}
+
+handle event_loop::call_at(clock::time_point when, std::function<void()> fn) {
+  check_open();
+  auto s = std::make_shared<handle::state>();
+  s->fn = std::move(fn);
+  s->timer.emplace(context_, when);
+  s->timer->async_wait([s](boost::system::error_code ec) {
+    if (!ec) s->run();
+  });
+  return handle(std::move(s));
+}
+
+void event_loop::call_soon_threadsafe(std::function<void()> fn) {
+  boost::asio::post(context_, [fn = std::move(fn)]() mutable { invoke_logged(fn); });
+}
+
+boost::asio::thread_pool& event_loop::default_executor() {
+  check_open();
+  // Python's default: min(32, cpu_count + 4) threads.
+  if (!pool_) pool_.emplace(std::min(32u, std::thread::hardware_concurrency() + 4));
+  return *pool_;
+}
+
+std::vector<task<void>> event_loop::all_tasks() {
+  std::vector<task<void>> tasks;
+  for (auto& t : pending_) tasks.emplace_back(detail::ref<detail::task_state_base>(&t));
+  return tasks;
+}
+
+event_loop* detail::running_loop() noexcept { return asyncio::running_loop; }
+
+event_loop& get_running_loop() {
+  if (!running_loop) throw std::runtime_error("no running event loop");
+  return *running_loop;
+}
+
+}  // namespace asyncio

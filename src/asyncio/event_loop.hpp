@@ -1,0 +1,128 @@
+#pragma once
+
+#include <asyncio/coroutine.hpp>
+#include <asyncio/detail/future_state.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/intrusive/list.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace asyncio {
+
+template <class T>
+class task;
+template <class T>
+class future;
+
+/// asyncio.Handle / TimerHandle: a callback scheduled with call_soon / call_later / call_at.
+class handle {
+public:
+  handle() = default;
+  /// Handle.cancel(): the callback will not run (no effect once it has run).
+  void cancel() noexcept;
+  bool cancelled() const noexcept;
+
+private:
+  friend class event_loop;
+  struct state;
+  explicit handle(std::shared_ptr<state> s) noexcept : state_(std::move(s)) {}
+  std::shared_ptr<state> state_;
+};
+
+/// asyncio's event loop: owns one io_context, run by one thread.
+///
+/// Everything bound to a loop (tasks, futures, timers) is used from the thread running it;
+/// other threads reach it through call_soon_threadsafe and run_coroutine_threadsafe.
+class event_loop {
+public:
+  using executor_type = boost::asio::io_context::executor_type;
+  using clock = std::chrono::steady_clock;
+
+  event_loop();
+  /// Tasks still pending are reported ("Task was destroyed but it is pending!"), cancelled and
+  /// given the chance to unwind, so that nothing they own outlives the loop.
+  ~event_loop();
+  event_loop(const event_loop&) = delete;
+  event_loop& operator=(const event_loop&) = delete;
+
+  /// loop.run_until_complete(coro): runs it as a task until it is done; returns or rethrows.
+  template <class T>
+  T run_until_complete(coroutine<T> coro);
+  template <class T>
+  T run_until_complete(task<T> t);
+  /// loop.run_forever(): runs until stop().
+  void run_forever();
+  /// loop.stop(): run_forever returns soon (at once if called before it).
+  void stop();
+  /// loop.close(): the loop can no longer run; pending callbacks are dropped with it.
+  void close();
+  bool is_running() const noexcept;
+  bool is_closed() const noexcept { return closed_; }
+  /// loop.time(): the loop's clock, which call_at and timers use.
+  clock::time_point time() const noexcept { return clock::now(); }
+
+  /// loop.call_soon(fn): callbacks run in the order scheduled.
+  handle call_soon(std::function<void()> fn);
+  /// loop.call_later(delay, fn)
+  handle call_later(clock::duration delay, std::function<void()> fn);
+  /// loop.call_at(when, fn)
+  handle call_at(clock::time_point when, std::function<void()> fn);
+  /// loop.call_soon_threadsafe(fn): the only call other threads may make on a loop.
+  void call_soon_threadsafe(std::function<void()> fn);
+
+  /// loop.create_task(coro, name=): schedules coro; it starts once the caller yields.
+  template <class T>
+  task<T> create_task(coroutine<T> coro, std::string name = {});
+  /// loop.create_future()
+  template <class T = void>
+  future<T> create_future();
+
+  executor_type get_executor() noexcept { return context_.get_executor(); }
+  /// The io_context, for raw Asio objects bound to this loop.
+  boost::asio::io_context& context() noexcept { return context_; }
+  /// The pool behind to_thread (Python's default executor), started on first use.
+  boost::asio::thread_pool& default_executor();
+
+  /// Tasks of this loop not done yet, in creation order (asyncio.all_tasks()).
+  std::vector<task<void>> all_tasks();
+
+  /// Called by each task when it is created (all_tasks() lists it until it finishes).
+  void register_task(detail::task_state_base& t) noexcept { pending_.push_back(t); }
+
+private:
+  void check_open() const;
+  void check_not_running() const;
+  using pending_list = boost::intrusive::list<
+      detail::task_state_base,
+      boost::intrusive::member_hook<detail::task_state_base,
+                                    boost::intrusive::list_member_hook<detail::auto_unlink>,
+                                    &detail::task_state_base::pending_hook>,
+      boost::intrusive::constant_time_size<false>>;
+
+  // Destroyed after the io_context, whose pending handlers own the tasks that unlink from it.
+  pending_list pending_;
+  boost::asio::io_context context_{1};  // one thread runs it: no locking for its own handlers
+  std::optional<boost::asio::thread_pool> pool_;
+  bool closed_ = false;
+  bool stopping_ = false;
+};
+
+/// asyncio.get_running_loop(): the loop running on this thread; std::runtime_error if none.
+event_loop& get_running_loop();
+
+namespace detail {
+/// The loop running on this thread, or null.
+event_loop* running_loop() noexcept;
+}  // namespace detail
+
+}  // namespace asyncio
+
+#include <asyncio/future.hpp>
+#include <asyncio/task.hpp>

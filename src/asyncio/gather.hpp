@@ -1,0 +1,103 @@
+#pragma once
+
+#include <asyncio/detail/wait_all.hpp>
+#include <asyncio/task.hpp>
+
+#include <tuple>
+#include <variant>
+#include <vector>
+
+namespace asyncio {
+
+/// What gather gives for a task<void>: Python's None.
+template <class T>
+using gathered_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+namespace detail {
+
+template <class T>
+task<T> as_task(task<T> t) {
+  return t;
+}
+
+template <class T>
+task<T> as_task(coroutine<T> coro) {
+  return create_task(std::move(coro));
+}
+
+/// The value type of one of our awaitable operations (sleep, ...).
+template <class Signature>
+struct outcome_value;
+template <class T>
+struct outcome_value<outcome_tag<T>(outcome<T>)> {
+  using type = T;
+};
+template <class Op>
+using operation_value_t =
+    typename outcome_value<typename boost::asio::completion_signature_of<Op>::type>::type;
+
+template <class Op>
+coroutine<operation_value_t<Op>> await_operation(Op op) {
+  co_return co_await std::move(op);
+}
+
+/// gather(sleep(1s), ...): an operation becomes a task too, as Python's ensure_future does.
+template <class Op>
+  requires boost::asio::is_async_operation<Op>::value
+task<operation_value_t<Op>> as_task(Op op) {
+  return create_task(await_operation(std::move(op)));
+}
+
+template <class T>
+gathered_t<T> gathered_value(const task<T>& t) {
+  if constexpr (std::is_void_v<T>) {
+    t.result();
+    return {};
+  } else {
+    return t.result();
+  }
+}
+
+// One tuple parameter, not a pack: g++ 12 cannot copy a parameter pack into a coroutine frame.
+template <class... T>
+coroutine<std::tuple<gathered_t<T>...>> gather_tasks(std::tuple<task<T>...> tasks) {
+  auto states = std::apply(
+      [](auto&... t) { return std::vector<future_state_base*>{t.state().get()...}; }, tasks);
+  for (auto* s : states) s->mark_retrieved();  // gather answers for its children's errors
+  co_await wait_all(std::move(states), true);
+  co_return std::apply(
+      [](auto&... t) { return std::tuple<gathered_t<T>...>{gathered_value(t)...}; }, tasks);
+}
+
+}  // namespace detail
+
+/// asyncio.gather(*aws): runs coroutines and tasks concurrently; their results in argument
+/// order. Coroutines are wrapped in tasks at once (as Python does), so call it on a running loop.
+/// The first exception reaches the awaiter at once, as itself; the others keep running.
+/// Cancelling the gather cancels every child.
+///
+/// @code
+/// auto [a, b] = co_await asyncio::gather(fetch(1), fetch(2));   // a, b = await gather(...)
+/// @endcode
+template <class... Aws>
+[[nodiscard]] auto gather(Aws&&... aws) {
+  return detail::gather_tasks(std::tuple{detail::as_task(std::forward<Aws>(aws))...});
+}
+
+/// asyncio.gather(*tasks) over a list: results in the list's order.
+template <class T>
+[[nodiscard]] coroutine<std::vector<gathered_t<T>>> gather(std::vector<task<T>> tasks) {
+  std::vector<detail::future_state_base*> states;
+  states.reserve(tasks.size());
+  for (auto& t : tasks) {
+    t.state()->mark_retrieved();
+    states.push_back(t.state().get());
+  }
+  co_await detail::wait_all(std::move(states), true);
+  std::vector<gathered_t<T>> results;
+  results.reserve(tasks.size());
+  for (auto& t : tasks) results.push_back(detail::gathered_value(t));
+  co_return results;
+}
+
+}  // namespace asyncio

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <asyncio/event_loop.hpp>
+#include <asyncio/task.hpp>
+
+#include <boost/asio/signal_set.hpp>
+
+#include <exception>
+#include <optional>
+
+namespace asyncio {
+
+namespace detail {
+
+/// Ctrl-C during run(): the first SIGINT cancels the main task, a second one ends the process.
+/// Installed only where SIGINT still has its default action, as Python's asyncio.Runner does.
+class interrupt_guard {
+public:
+  interrupt_guard(event_loop& loop, task<> main);
+  ~interrupt_guard();
+  interrupt_guard(const interrupt_guard&) = delete;
+  interrupt_guard& operator=(const interrupt_guard&) = delete;
+
+  /// If Ctrl-C cancelled the main task, dies of SIGINT now (the shell reports 130), as a
+  /// Python program does when KeyboardInterrupt reaches the top.
+  void reraise_if_interrupted();
+
+private:
+  void arm();
+
+  task<> main_;
+  std::optional<boost::asio::signal_set> signals_;
+  bool interrupted_ = false;
+};
+
+/// The end of run(): the main task to its end, then cancel what is left and wait for it,
+/// join the default executor, close the loop. Rethrows if the loop stopped before main ended.
+void run_to_end(event_loop& loop, const task<>& main);
+
+}  // namespace detail
+
+/// asyncio.run(main()): a new loop runs main to its end and gives its result (or rethrows).
+/// Then every task still pending is cancelled and awaited, and the loop is closed: after run()
+/// returns, no task, timer or handler of it is alive. Ctrl-C cancels the main task.
+///
+/// @code
+/// int main() { return asyncio::run(amain()); }
+/// @endcode
+template <class T>
+T run(coroutine<T> main) {
+  if (detail::running_loop())
+    throw std::runtime_error("asyncio::run() cannot be called from a running event loop");
+  event_loop loop;
+  auto main_task = loop.create_task(std::move(main));
+  {
+    detail::interrupt_guard interrupt(loop, main_task);
+    detail::run_to_end(loop, main_task);
+    interrupt.reraise_if_interrupted();
+  }
+  return main_task.result();
+}
+
+}  // namespace asyncio

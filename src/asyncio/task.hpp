@@ -1,0 +1,159 @@
+#pragma once
+
+#include <asyncio/coroutine.hpp>
+#include <asyncio/detail/await_future.hpp>
+#include <asyncio/detail/task_executor.hpp>
+#include <asyncio/event_loop.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace asyncio {
+
+/// asyncio.Task: a coroutine scheduled on a loop, seen through a cheap copyable handle.
+///
+/// `co_await *t` is Python's `await t`: it gives the task's value or rethrows its exception,
+/// for any number of awaiters, before or after the task ends. (Not a bare `co_await t`: Asio
+/// 1.81 lets a coroutine await only awaitables and *rvalue* operations; `*t` makes the latter.)
+/// Dropping every handle neither cancels nor loses the task: it runs to its end.
+///
+/// @code
+/// auto t = asyncio::create_task(fetch(url), "fetch");   // t = asyncio.create_task(fetch(url))
+/// int n = co_await *t;                                   // n = await t
+/// @endcode
+template <class T = void>
+class task {
+public:
+  using state_type = detail::task_state<T>;
+
+  task() = default;
+  explicit task(detail::ref<state_type> state) noexcept : state_(std::move(state)) {}
+  /// Any task, seen as task<> (current_task, all_tasks): awaiting it discards the value.
+  template <class U>
+    requires(std::is_void_v<T> && !std::is_void_v<U>)
+  task(const task<U>& other) noexcept : state_(other.state()) {}
+
+  bool done() const noexcept { return state_->done(); }
+  bool cancelled() const noexcept { return state_->cancelled(); }
+  /// Task.cancel(msg): false if already done. The coroutine sees cancelled_error at its
+  /// current await, may clean up, and the task ends cancelled unless it swallows the error.
+  bool cancel(std::string message = {}) { return state_->cancel(std::move(message)); }
+  /// Task.result(): the value, or rethrows; invalid_state_error if not done.
+  T result() const {
+    state_->rethrow_if_error();
+    if constexpr (!std::is_void_v<T>) return state_->get_value();
+  }
+  /// Task.exception(): the error or null; throws cancelled_error if cancelled.
+  std::exception_ptr exception() const { return state_->exception(); }
+  std::string get_name() const { return state_->get_name(); }
+  void set_name(std::string name) { state_->set_name(std::move(name)); }
+  /// Task.add_done_callback(fn): fn(task) is scheduled with call_soon once the task is done.
+  void add_done_callback(std::function<void(task)> fn) const {
+    state_->add_done_callback([fn = std::move(fn)](detail::future_state_base& s) {
+      fn(task(detail::ref<state_type>(static_cast<state_type*>(&s))));
+    });
+  }
+
+  /// `co_await *t`: see above.
+  [[nodiscard]] detail::await_future<T, state_type> operator*() const { return detail::await_future<T, state_type>(state_); }
+
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+  friend bool operator==(const task& a, const task& b) noexcept { return a.state_ == b.state_; }
+  /// Python's repr: <task pending name='Task-1'>.
+  friend std::ostream& operator<<(std::ostream& os, const task& t) {
+    if (!t) return os << "<task none>";
+    const char* status = !t.done() ? "pending" : t.cancelled() ? "cancelled" : "finished";
+    return os << "<task " << status << " name='" << t.get_name() << "'>";
+  }
+  const detail::ref<state_type>& state() const noexcept { return state_; }
+
+private:
+  detail::ref<state_type> state_;
+};
+
+namespace detail {
+
+/// The bottom frame of every task: stores the outcome in the state, so no error is lost.
+/// throw_if_cancelled(false): after a cancellation, Asio would make *every* later co_await
+/// throw; Python lets cleanup code await, and our awaits deliver cancellation themselves.
+template <class T>
+coroutine<void> run_task(ref<task_state<T>> state, coroutine<T> body) {
+  state->mark_started();
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
+  // Cancelled before it started: as in Python, the body never runs.
+  std::exception_ptr error = state->take_cancel_request();
+  if (!error) {
+    try {
+      if constexpr (std::is_void_v<T>)
+        co_await std::move(body);
+      else
+        state->set_value(co_await std::move(body));
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  state->finish_run(std::move(error));
+}
+
+/// co_spawn's completion handler. run_task catches everything, so an exception here is a bug
+/// of ours and must not vanish. The task's cancellation slot is a member, not a binder: with a
+/// binder, co_spawn would keep a copy of the task's executor inside the task's own signal,
+/// a reference cycle that leaks the task.
+struct spawn_handler {
+  using cancellation_slot_type = boost::asio::cancellation_slot;
+  cancellation_slot_type slot;
+  cancellation_slot_type get_cancellation_slot() const noexcept { return slot; }
+  void operator()(std::exception_ptr error) const {
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
+  check_open();
+  detail::ref<detail::task_state<T>> state(new detail::task_state<T>(*this, std::move(name)));
+  auto slot = state->cancellation_slot();
+  detail::task_executor<executor_type> ex(get_executor(), state);
+  boost::asio::co_spawn(std::move(ex), detail::run_task<T>(state, std::move(coro)),
+                        detail::spawn_handler{slot});
+  return task<T>(std::move(state));
+}
+
+template <class T>
+T event_loop::run_until_complete(coroutine<T> coro) {
+  return run_until_complete(create_task(std::move(coro)));
+}
+
+template <class T>
+T event_loop::run_until_complete(task<T> t) {
+  if (!t.done()) {
+    t.add_done_callback([this](const task<T>&) { stop(); });
+    run_forever();
+  }
+  if (!t.done()) throw std::runtime_error("Event loop stopped before Future completed.");
+  return t.result();
+}
+
+/// asyncio.create_task(coro, name=): on the running loop.
+template <class T>
+task<T> create_task(coroutine<T> coro, std::string name = {}) {
+  return get_running_loop().create_task(std::move(coro), std::move(name));
+}
+
+/// asyncio.current_task(): the task running now; an empty handle outside any task.
+inline task<> current_task() {
+  return task<>(detail::ref<detail::task_state_base>(detail::current_task_state()));
+}
+
+/// asyncio.all_tasks(): the running loop's tasks not done yet.
+inline std::vector<task<>> all_tasks() { return get_running_loop().all_tasks(); }
+
+}  // namespace asyncio

@@ -1,0 +1,178 @@
+#include <asyncio/event_loop.hpp>
+
+#include "test.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <thread>
+
+BOOST_AUTO_TEST_SUITE(event_loop)
+
+BOOST_AUTO_TEST_CASE(call_soon_runs_callbacks_in_fifo_order) {
+  asyncio::event_loop loop;
+  std::vector<int> order;
+  for (int i = 0; i < 5; ++i) loop.call_soon([&order, i] { order.push_back(i); });
+  loop.call_soon([&loop] { loop.stop(); });
+  loop.run_forever();
+  BOOST_TEST(order == (std::vector<int>{0, 1, 2, 3, 4}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(call_later_fires_in_deadline_order_not_call_order) {
+  asyncio::event_loop loop;
+  std::vector<int> order;
+  loop.call_later(30ms, [&] { order.push_back(3); loop.stop(); });
+  loop.call_later(10ms, [&] { order.push_back(1); });
+  loop.call_at(loop.time() + 20ms, [&] { order.push_back(2); });
+  auto start = loop.time();
+  loop.run_forever();
+  BOOST_TEST(order == (std::vector<int>{1, 2, 3}), boost::test_tools::per_element());
+  BOOST_TEST((loop.time() - start >= 30ms));  // a timer never fires early
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_handle_does_not_run) {
+  asyncio::event_loop loop;
+  bool soon = false, later = false;
+  auto h1 = loop.call_soon([&] { soon = true; });
+  auto h2 = loop.call_later(5ms, [&] { later = true; });
+  h1.cancel();
+  h2.cancel();
+  BOOST_TEST(h1.cancelled());
+  loop.call_later(10ms, [&] { loop.stop(); });
+  loop.run_forever();
+  BOOST_TEST(!soon);
+  BOOST_TEST(!later);
+}
+
+BOOST_AUTO_TEST_CASE(callback_exception_is_logged_and_the_loop_goes_on) {
+  test::log_capture log;
+  asyncio::event_loop loop;
+  bool after = false;
+  loop.call_soon([] { throw std::runtime_error("boom in callback"); });
+  loop.call_soon([&] { after = true; loop.stop(); });
+  loop.run_forever();
+  BOOST_TEST(after);
+  BOOST_TEST(log.contains("Exception in callback: boom in callback"));
+}
+
+BOOST_AUTO_TEST_CASE(call_soon_threadsafe_runs_on_the_loop_thread) {
+  asyncio::event_loop loop;
+  std::thread::id ran_on;
+  std::thread other([&] {
+    loop.call_soon_threadsafe([&] {
+      ran_on = std::this_thread::get_id();
+      loop.stop();
+    });
+  });
+  loop.run_forever();  // run_forever keeps the loop alive until the thread's callback stops it
+  other.join();
+  BOOST_TEST((ran_on == std::this_thread::get_id()));
+}
+
+BOOST_AUTO_TEST_CASE(stop_before_run_forever_runs_one_round) {
+  asyncio::event_loop loop;
+  int ran = 0;
+  loop.call_soon([&] { ++ran; });
+  loop.stop();
+  loop.run_forever();
+  BOOST_TEST(ran == 1);
+}
+
+BOOST_AUTO_TEST_CASE(run_until_complete_gives_the_value_or_rethrows) {
+  asyncio::event_loop loop;
+  auto ok = []() -> asyncio::coroutine<int> { co_return 7; };
+  auto bad = []() -> asyncio::coroutine<int> {
+    throw std::out_of_range("bad");
+    co_return 0;
+  };
+  BOOST_TEST(loop.run_until_complete(ok()) == 7);
+  BOOST_CHECK_THROW(loop.run_until_complete(bad()), std::out_of_range);
+  BOOST_TEST(loop.run_until_complete(ok()) == 7);  // the loop can run again
+}
+
+BOOST_AUTO_TEST_CASE(run_until_complete_throws_if_the_loop_stops_first) {
+  asyncio::event_loop loop;
+  auto stopper = [](asyncio::event_loop& loop) -> asyncio::coroutine<void> {
+    loop.stop();
+    co_await asyncio::sleep(1h);
+  };
+  auto t = loop.create_task(stopper(loop));
+  BOOST_CHECK_THROW(loop.run_until_complete(t), std::runtime_error);
+  BOOST_TEST(!t.done());
+  t.cancel();
+  BOOST_CHECK_THROW(loop.run_until_complete(t), asyncio::cancelled_error);
+}
+
+BOOST_AUTO_TEST_CASE(running_loop_is_known_only_while_it_runs) {
+  BOOST_CHECK_THROW(asyncio::get_running_loop(), std::runtime_error);
+  asyncio::event_loop loop;
+  BOOST_TEST(!loop.is_running());
+  auto probe = [](asyncio::event_loop& expected) -> asyncio::coroutine<bool> {
+    co_return &asyncio::get_running_loop() == &expected && expected.is_running();
+  };
+  BOOST_TEST(loop.run_until_complete(probe(loop)));
+  BOOST_TEST(!loop.is_running());
+}
+
+BOOST_AUTO_TEST_CASE(a_loop_cannot_run_inside_a_running_loop) {
+  asyncio::event_loop outer;
+  auto nested = [](asyncio::event_loop& loop) -> asyncio::coroutine<bool> {
+    try {
+      loop.run_forever();
+    } catch (const std::runtime_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  BOOST_TEST(outer.run_until_complete(nested(outer)));
+  asyncio::event_loop inner;
+  BOOST_TEST(outer.run_until_complete(nested(inner)));
+}
+
+BOOST_AUTO_TEST_CASE(closed_loop_refuses_work) {
+  asyncio::event_loop loop;
+  BOOST_TEST(!loop.is_closed());
+  loop.close();
+  BOOST_TEST(loop.is_closed());
+  BOOST_CHECK_THROW(loop.call_soon([] {}), std::runtime_error);
+  BOOST_CHECK_THROW(loop.run_forever(), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(closing_a_running_loop_throws) {
+  asyncio::event_loop loop;
+  auto closer = [](asyncio::event_loop& loop) -> asyncio::coroutine<bool> {
+    try {
+      loop.close();
+    } catch (const std::runtime_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  BOOST_TEST(loop.run_until_complete(closer(loop)));
+}
+
+CO_TEST_CASE(raw_asio_mixes_with_the_loop) {
+  // A plain Asio timer on the loop's io_context, awaited the Asio way inside a task.
+  auto& loop = asyncio::get_running_loop();
+  boost::asio::steady_timer timer(loop.context(), 1ms);
+  co_await timer.async_wait(boost::asio::use_awaitable);
+  boost::asio::steady_timer on_executor(loop.get_executor(), 1ms);
+  co_await on_executor.async_wait(boost::asio::use_awaitable);
+  BOOST_TEST(asyncio::current_task());  // still inside our task
+}
+
+BOOST_AUTO_TEST_CASE(destroying_a_loop_with_pending_tasks_cancels_them_and_leaks_nothing) {
+  test::log_capture log;
+  {
+    asyncio::event_loop loop;
+    auto waiter = [](test::live) -> asyncio::coroutine<void> { co_await asyncio::sleep(1h); };
+    loop.create_task(waiter({}), "forgotten");
+    loop.call_soon([&loop] { loop.stop(); });
+    loop.run_forever();
+    BOOST_TEST(test::live::count == 1);
+  }
+  BOOST_TEST(test::live::count == 0);
+  BOOST_TEST(log.contains("Task was destroyed but it is pending"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,82 @@
+#include <asyncio/gather.hpp>
+
+#include "test.hpp"
+
+BOOST_AUTO_TEST_SUITE(gather)
+
+namespace {
+
+asyncio::coroutine<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await asyncio::sleep(d);
+  co_return v;
+}
+
+asyncio::coroutine<int> fail_after(std::chrono::milliseconds d) {
+  co_await asyncio::sleep(d);
+  throw std::invalid_argument("failed");
+}
+
+}  // namespace
+
+CO_TEST_CASE(results_come_in_argument_order_not_finishing_order) {
+  auto [a, b, c] = co_await asyncio::gather(value_after(6ms, 1), value_after(1ms, 2),
+                                            value_after(3ms, 3));
+  BOOST_TEST(a == 1);
+  BOOST_TEST(b == 2);
+  BOOST_TEST(c == 3);
+}
+
+CO_TEST_CASE(tasks_coroutines_and_sleeps_mix_and_void_gives_monostate) {
+  auto t = asyncio::create_task(value_after(1ms, 10));
+  auto [x, nothing, s] = co_await asyncio::gather(
+      t, asyncio::sleep(1ms), []() -> asyncio::coroutine<std::string> { co_return "s"; }());
+  BOOST_TEST(x == 10);
+  BOOST_TEST(s == "s");
+  static_assert(std::is_same_v<decltype(nothing), std::monostate>);
+}
+
+CO_TEST_CASE(a_list_of_tasks_gives_a_list_of_results) {
+  std::vector<asyncio::task<int>> tasks;
+  for (int i = 0; i < 100; ++i)
+    tasks.push_back(asyncio::create_task(value_after(std::chrono::milliseconds(100 - i) / 20, i)));
+  auto results = co_await asyncio::gather(tasks);
+  BOOST_TEST(results.size() == 100u);
+  for (int i = 0; i < 100; ++i) BOOST_TEST(results[i] == i);
+  auto none = co_await asyncio::gather(std::vector<asyncio::task<int>>{});
+  BOOST_TEST(none.empty());
+}
+
+CO_TEST_CASE(the_first_exception_arrives_at_once_as_itself_and_the_others_keep_running) {
+  auto& loop = asyncio::get_running_loop();
+  auto slow = asyncio::create_task(value_after(20ms, 7));
+  auto start = loop.time();
+  BOOST_CHECK_THROW(co_await asyncio::gather(slow, fail_after(1ms)), std::invalid_argument);
+  BOOST_TEST((loop.time() - start < 20ms));  // did not wait for the slow child
+  BOOST_TEST(!slow.done());                  // which is still running, as in Python
+  BOOST_TEST(co_await *slow == 7);
+}
+
+CO_TEST_CASE(cancelling_a_gather_cancels_its_children) {
+  auto a = asyncio::create_task(value_after(1h, 1));
+  auto b = asyncio::create_task(value_after(1h, 2));
+  auto both = [](asyncio::task<int> a, asyncio::task<int> b) -> asyncio::coroutine<void> {
+    co_await asyncio::gather(a, b);
+  };
+  auto g = asyncio::create_task(both(a, b));
+  co_await asyncio::sleep(0s);
+  co_await asyncio::sleep(0s);
+  g.cancel();
+  BOOST_CHECK_THROW(co_await *g, asyncio::cancelled_error);
+  BOOST_TEST(a.cancelled());
+  BOOST_TEST(b.cancelled());
+}
+
+CO_TEST_CASE(a_child_cancelled_on_its_own_fails_the_gather_with_cancelled_error) {
+  auto a = asyncio::create_task(value_after(1h, 1));
+  auto b = asyncio::create_task(value_after(1ms, 2));
+  asyncio::get_running_loop().call_soon([a]() mutable { a.cancel(); });
+  BOOST_CHECK_THROW(co_await asyncio::gather(a, b), asyncio::cancelled_error);
+  BOOST_TEST(asyncio::current_task().cancelled() == false);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,91 @@
+#include <asyncio/run.hpp>
+
+#include "test.hpp"
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+BOOST_AUTO_TEST_SUITE(run)
+
+BOOST_AUTO_TEST_CASE(run_gives_the_result_or_rethrows) {
+  auto ok = []() -> asyncio::coroutine<std::string> { co_return "ok"; };
+  auto bad = []() -> asyncio::coroutine<void> {
+    co_await asyncio::sleep(0s);
+    throw std::overflow_error("bad");
+  };
+  BOOST_TEST(asyncio::run(ok()) == "ok");
+  BOOST_CHECK_THROW(asyncio::run(bad()), std::overflow_error);
+}
+
+BOOST_AUTO_TEST_CASE(leftover_tasks_are_cancelled_and_nothing_is_alive_after_run) {
+  int cleaned = 0;
+  auto amain = [](int& cleaned) -> asyncio::coroutine<int> {
+    auto lingering = [](int& cleaned, test::live) -> asyncio::coroutine<void> {
+      try {
+        co_await asyncio::sleep(1h);
+      } catch (const asyncio::cancelled_error&) {
+        ++cleaned;
+        throw;
+      }
+    };
+    for (int i = 0; i < 10; ++i) asyncio::create_task(lingering(cleaned, {}));
+    auto& loop = asyncio::get_running_loop();
+    loop.call_later(1h, [keep = test::live()] {});  // a timer still pending
+    asyncio::future<int> never(loop);
+    co_await asyncio::sleep(1ms);
+    BOOST_TEST(test::live::count == 11);
+    co_return 5;
+  };
+  BOOST_TEST(asyncio::run(amain(cleaned)) == 5);
+  BOOST_TEST(cleaned == 10);
+  BOOST_TEST(test::live::count == 0);
+}
+
+BOOST_AUTO_TEST_CASE(run_inside_a_running_loop_is_refused) {
+  auto inner = []() -> asyncio::coroutine<void> { co_return; };
+  auto outer = [](auto inner) -> asyncio::coroutine<bool> {
+    try {
+      asyncio::run(inner());
+    } catch (const std::runtime_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  BOOST_TEST(asyncio::run(outer(inner)));
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_cancels_the_main_task_then_the_process_dies_of_sigint) {
+  int pipe_fds[2];
+  BOOST_REQUIRE(::pipe(pipe_fds) == 0);
+  pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    auto amain = [](int out) -> asyncio::coroutine<void> {
+      ::kill(::getpid(), SIGINT);  // Ctrl-C, while main waits
+      try {
+        co_await asyncio::sleep(10s);
+      } catch (const asyncio::cancelled_error&) {
+        (void)!::write(out, "cleanup", 7);
+        throw;
+      }
+    };
+    try {
+      asyncio::run(amain(pipe_fds[1]));
+    } catch (...) {
+    }
+    ::_exit(0);  // reached only if run() did not re-raise SIGINT
+  }
+  ::close(pipe_fds[1]);
+  char buf[16] = {};
+  auto n = ::read(pipe_fds[0], buf, sizeof buf);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  BOOST_TEST(std::string(buf, n > 0 ? n : 0) == "cleanup");
+  BOOST_TEST(WIFSIGNALED(status));
+  BOOST_TEST(WTERMSIG(status) == SIGINT);  // the shell reports 130
+}
+
+BOOST_AUTO_TEST_SUITE_END()

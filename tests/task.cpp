@@ -1,0 +1,281 @@
+#include <asyncio/task.hpp>
+
+#include "test.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+BOOST_AUTO_TEST_SUITE(task)
+
+namespace {
+
+asyncio::coroutine<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await asyncio::sleep(d);
+  co_return v;
+}
+
+asyncio::coroutine<int> fail_after(std::chrono::milliseconds d) {
+  co_await asyncio::sleep(d);
+  throw std::invalid_argument("child failed");
+}
+
+asyncio::coroutine<void> mark(bool& ran) {
+  ran = true;
+  co_return;
+}
+
+}  // namespace
+
+CO_TEST_CASE(create_task_does_not_run_it_until_the_creator_yields) {
+  bool ran = false;
+  auto t = asyncio::create_task(mark(ran));
+  BOOST_TEST(!ran);
+  co_await asyncio::sleep(0s);
+  BOOST_TEST(ran);
+  BOOST_TEST(t.done());
+}
+
+CO_TEST_CASE(tasks_start_in_creation_order) {
+  std::vector<std::string> log;
+  auto a = asyncio::create_task(test::record(log, "a", 2));
+  auto b = asyncio::create_task(test::record(log, "b", 2));
+  auto c = asyncio::create_task(test::record(log, "c", 2));
+  co_await *c;
+  co_await *a;
+  BOOST_TEST(log == (std::vector<std::string>{"a0", "b0", "c0", "a1", "b1", "c1"}),
+             boost::test_tools::per_element());
+}
+
+CO_TEST_CASE(awaiting_gives_the_value_or_the_exception_as_itself) {
+  auto ok = asyncio::create_task(value_after(1ms, 42));
+  BOOST_TEST(co_await *ok == 42);
+  auto bad = asyncio::create_task(fail_after(1ms));
+  BOOST_CHECK_THROW(co_await *bad, std::invalid_argument);
+  BOOST_TEST(bad.done());
+  BOOST_TEST(!bad.cancelled());
+  BOOST_CHECK_THROW(bad.result(), std::invalid_argument);
+}
+
+CO_TEST_CASE(any_number_of_awaiters_before_and_after_it_ends) {
+  auto t = asyncio::create_task(value_after(2ms, 5));
+  auto awaiter = [](asyncio::task<int> t) -> asyncio::coroutine<int> { co_return co_await *t; };
+  auto w1 = asyncio::create_task(awaiter(t));
+  auto w2 = asyncio::create_task(awaiter(t));
+  BOOST_TEST(co_await *t == 5);
+  BOOST_TEST(co_await *w1 == 5);
+  BOOST_TEST(co_await *w2 == 5);
+  BOOST_TEST(co_await *t == 5);  // after the end too
+  BOOST_TEST(t.result() == 5);
+}
+
+CO_TEST_CASE(result_of_a_pending_task_is_an_invalid_state) {
+  auto t = asyncio::create_task(value_after(1ms, 1));
+  BOOST_CHECK_THROW(t.result(), asyncio::invalid_state_error);
+  BOOST_CHECK_THROW(t.exception(), asyncio::invalid_state_error);
+  co_await *t;
+  BOOST_TEST(!t.exception());
+}
+
+CO_TEST_CASE(cancel_throws_cancelled_error_at_the_current_await_and_cleanup_may_await) {
+  std::vector<std::string> log;
+  auto worker = [](std::vector<std::string>& log) -> asyncio::coroutine<void> {
+    try {
+      co_await asyncio::sleep(1h);
+    } catch (const asyncio::cancelled_error& e) {
+      log.push_back(std::string("cancelled:") + e.what());
+    }
+    // Cleanup that awaits, as Python allows, then re-raise.
+    co_await asyncio::sleep(1ms);
+    log.push_back("cleaned up");
+    throw asyncio::cancelled_error("re-raised");
+  };
+  auto t = asyncio::create_task(worker(log));
+  co_await asyncio::sleep(0s);
+  BOOST_TEST(t.cancel("stop now"));
+  BOOST_TEST(!t.done());  // a request: the coroutine has not seen it yet
+  BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);
+  BOOST_TEST(t.cancelled());
+  BOOST_TEST(log == (std::vector<std::string>{"cancelled:stop now", "cleaned up"}),
+             boost::test_tools::per_element());
+}
+
+CO_TEST_CASE(cancel_before_start_means_the_body_never_runs) {
+  bool ran = false;
+  auto t = asyncio::create_task(mark(ran));
+  t.cancel();
+  BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);
+  BOOST_TEST(!ran);
+  BOOST_TEST(t.cancelled());
+}
+
+CO_TEST_CASE(cancel_of_a_finished_task_returns_false) {
+  auto t = asyncio::create_task(value_after(0ms, 3));
+  co_await *t;
+  BOOST_TEST(!t.cancel());
+  BOOST_TEST(!t.cancelled());
+  BOOST_TEST(t.result() == 3);
+}
+
+CO_TEST_CASE(a_task_that_swallows_cancellation_is_not_cancelled) {
+  auto stubborn = []() -> asyncio::coroutine<int> {
+    try {
+      co_await asyncio::sleep(1h);
+    } catch (const asyncio::cancelled_error&) {
+    }
+    co_return 9;
+  };
+  auto t = asyncio::create_task(stubborn());
+  co_await asyncio::sleep(0s);
+  t.cancel();
+  BOOST_TEST(co_await *t == 9);
+  BOOST_TEST(!t.cancelled());
+}
+
+CO_TEST_CASE(cancelled_error_is_not_a_std_exception) {
+  auto catches_std = []() -> asyncio::coroutine<bool> {
+    try {
+      co_await asyncio::sleep(1h);
+    } catch (const std::exception&) {
+      co_return true;  // would swallow the cancellation: must not happen
+    }
+    co_return false;
+  };
+  auto t = asyncio::create_task(catches_std());
+  co_await asyncio::sleep(0s);
+  t.cancel();
+  BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);
+  static_assert(!std::is_base_of_v<std::exception, asyncio::cancelled_error>);
+}
+
+CO_TEST_CASE(cancelling_the_awaiter_cancels_the_awaited_task) {
+  auto inner = asyncio::create_task(value_after(1h, 0));
+  auto outer_fn = [](asyncio::task<int> inner) -> asyncio::coroutine<int> { co_return co_await *inner; };
+  auto outer = asyncio::create_task(outer_fn(inner));
+  co_await asyncio::sleep(0s);
+  co_await asyncio::sleep(0s);
+  outer.cancel();
+  BOOST_CHECK_THROW(co_await *outer, asyncio::cancelled_error);
+  BOOST_TEST(inner.cancelled());  // as Python: the awaited task got the cancel too
+}
+
+CO_TEST_CASE(a_task_cancelling_itself_sees_it_at_its_next_await) {
+  auto self_cancel = []() -> asyncio::coroutine<int> {
+    asyncio::current_task().cancel("self");
+    int reached = 1;
+    try {
+      co_await asyncio::sleep(1h);
+      reached = 2;
+    } catch (const asyncio::cancelled_error& e) {
+      BOOST_TEST(std::string(e.what()) == "self");
+      throw;
+    }
+    co_return reached;
+  };
+  auto t = asyncio::create_task(self_cancel());
+  BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);
+}
+
+CO_TEST_CASE(cancel_reaches_a_raw_asio_operation_as_cancellation) {
+  auto raw = []() -> asyncio::coroutine<void> {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 1h);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  };
+  auto t = asyncio::create_task(raw());
+  co_await asyncio::sleep(0s);
+  t.cancel();
+  BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);  // not system_error
+  BOOST_TEST(t.cancelled());
+}
+
+CO_TEST_CASE(names_default_to_task_n_and_can_be_set) {
+  auto t = asyncio::create_task(value_after(0ms, 0));
+  BOOST_TEST(t.get_name().rfind("Task-", 0) == 0u);
+  auto named = asyncio::create_task(value_after(0ms, 0), "fetcher");
+  BOOST_TEST(named.get_name() == "fetcher");
+  named.set_name("renamed");
+  BOOST_TEST(named.get_name() == "renamed");
+  co_await asyncio::gather(t, named);
+}
+
+CO_TEST_CASE(done_callbacks_are_scheduled_not_called_inline) {
+  std::vector<std::string> log;
+  auto t = asyncio::create_task(value_after(1ms, 4));
+  t.add_done_callback([&log](asyncio::task<int> done) {
+    log.push_back("cb1:" + std::to_string(done.result()));
+  });
+  t.add_done_callback([&log](asyncio::task<int>) { log.push_back("cb2"); });
+  BOOST_TEST(log.empty());
+  co_await *t;
+  log.push_back("awaiter");
+  // Python's order: every party in the order it came; this awaiter came after both callbacks.
+  BOOST_TEST(log == (std::vector<std::string>{"cb1:4", "cb2", "awaiter"}),
+             boost::test_tools::per_element());
+  // Added after the end: still scheduled, not run inline.
+  bool late = false;
+  t.add_done_callback([&late](asyncio::task<int>) { late = true; });
+  BOOST_TEST(!late);
+  co_await asyncio::sleep(0s);
+  BOOST_TEST(late);
+}
+
+CO_TEST_CASE(current_task_and_all_tasks) {
+  auto me = asyncio::current_task();
+  BOOST_TEST(me);
+  BOOST_TEST(!me.done());
+  auto probe = [](asyncio::task<> creator) -> asyncio::coroutine<bool> {
+    co_return asyncio::current_task() != creator;
+  };
+  auto t = asyncio::create_task(probe(me), "probe");
+  auto all = asyncio::all_tasks();
+  BOOST_TEST(all.size() == 2u);
+  BOOST_TEST((std::find(all.begin(), all.end(), asyncio::task<>(t)) != all.end()));
+  BOOST_TEST(co_await *t);
+  BOOST_TEST(asyncio::all_tasks().size() == 1u);  // finished tasks leave the list
+  BOOST_TEST(!asyncio::task<>());                  // a default handle is empty
+}
+
+BOOST_AUTO_TEST_CASE(current_task_is_empty_in_a_plain_callback) {
+  asyncio::event_loop loop;
+  bool empty = false;
+  loop.call_soon([&] {
+    empty = !asyncio::current_task();
+    loop.stop();
+  });
+  loop.run_forever();
+  BOOST_TEST(empty);
+}
+
+CO_TEST_CASE(dropping_every_handle_neither_cancels_nor_loses_the_task) {
+  int finished = 0;
+  auto worker = [](int& finished) -> asyncio::coroutine<void> {
+    co_await asyncio::sleep(2ms);
+    ++finished;
+  };
+  for (int i = 0; i < 3; ++i) asyncio::create_task(worker(finished));  // handles dropped at once
+  co_await asyncio::sleep(20ms);
+  BOOST_TEST(finished == 3);
+}
+
+BOOST_AUTO_TEST_CASE(an_exception_nobody_retrieved_is_logged) {
+  test::log_capture log;
+  auto amain = []() -> asyncio::coroutine<void> {
+    asyncio::create_task(fail_after(0ms), "orphan");
+    auto seen = asyncio::create_task(fail_after(0ms), "seen");
+    co_await asyncio::sleep(5ms);
+    BOOST_CHECK_THROW(seen.result(), std::invalid_argument);
+  };
+  asyncio::run(amain());
+  BOOST_TEST(log.contains("Task exception was never retrieved: orphan: child failed"));
+  BOOST_TEST(!log.contains("seen"));
+}
+
+CO_TEST_CASE(move_only_results) {
+  auto make = []() -> asyncio::coroutine<std::unique_ptr<int>> {
+    co_return std::make_unique<int>(8);
+  };
+  auto t = asyncio::create_task(make());
+  auto p = co_await *t;
+  BOOST_TEST(*p == 8);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

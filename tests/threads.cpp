@@ -1,0 +1,69 @@
+#include <asyncio/threads.hpp>
+
+#include "test.hpp"
+
+#include <latch>
+#include <thread>
+
+BOOST_AUTO_TEST_SUITE(threads)
+
+CO_TEST_CASE(to_thread_runs_elsewhere_and_gives_the_result) {
+  auto loop_thread = std::this_thread::get_id();
+  auto [id, sum] = co_await asyncio::to_thread(
+      [](int a, int b) { return std::pair{std::this_thread::get_id(), a + b}; }, 40, 2);
+  BOOST_TEST((id != loop_thread));
+  BOOST_TEST(sum == 42);
+  BOOST_TEST((std::this_thread::get_id() == loop_thread));  // resumed on the loop
+}
+
+CO_TEST_CASE(to_thread_rethrows_the_functions_exception) {
+  BOOST_CHECK_THROW(co_await asyncio::to_thread([] { throw std::length_error("in thread"); }),
+                    std::length_error);
+}
+
+CO_TEST_CASE(the_loop_keeps_running_while_a_thread_blocks) {
+  // The thread blocks until a task on the loop releases it: this finishes only if both
+  // run at once (a blocking call on the loop thread would deadlock here).
+  std::latch release(1);
+  auto blocked = asyncio::create_task(asyncio::to_thread([&release] {
+    release.wait();
+    return 1;
+  }));
+  auto releaser = asyncio::create_task([](std::latch& l) -> asyncio::coroutine<void> {
+    co_await asyncio::sleep(1ms);
+    l.count_down();
+  }(release));
+  BOOST_TEST(co_await *blocked == 1);
+  co_await *releaser;
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_thread_submits_a_coroutine_and_waits_on_its_future) {
+  asyncio::event_loop loop;
+  auto work = [](int x) -> asyncio::coroutine<int> {
+    co_await asyncio::sleep(1ms);
+    BOOST_TEST(asyncio::current_task());  // it runs as a task of the loop
+    co_return x * 2;
+  };
+  auto failing = []() -> asyncio::coroutine<void> {
+    co_await asyncio::sleep(0s);
+    throw std::runtime_error("remote failure");
+  };
+  int result = 0;
+  bool rethrown = false;
+  std::thread client([&] {
+    auto f = asyncio::run_coroutine_threadsafe(work(21), loop);
+    result = f.get();
+    try {
+      asyncio::run_coroutine_threadsafe(failing(), loop).get();
+    } catch (const std::runtime_error&) {
+      rethrown = true;
+    }
+    loop.call_soon_threadsafe([&loop] { loop.stop(); });
+  });
+  loop.run_forever();
+  client.join();
+  BOOST_TEST(result == 42);
+  BOOST_TEST(rethrown);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
