@@ -14,18 +14,20 @@ endfunction()
 # target: Asio's coroutine code compiles slowly, and each target would otherwise rebuild it.
 function(asyncio_add_pch)
   file(WRITE ${PROJECT_BINARY_DIR}/asyncio_pch.cpp "// precompiled header holder\n")
+  find_package(Boost 1.81 REQUIRED COMPONENTS program_options)
   add_library(asyncio_pch OBJECT ${PROJECT_BINARY_DIR}/asyncio_pch.cpp)
-  target_link_libraries(asyncio_pch PUBLIC asyncio::asyncio Boost::headers)
+  target_link_libraries(asyncio_pch PUBLIC asyncio::asyncio Boost::program_options)
   target_precompile_headers(asyncio_pch PRIVATE
     <boost/asio.hpp> <boost/asio/experimental/awaitable_operators.hpp>
     <boost/program_options.hpp> <spdlog/spdlog.h> <asyncio.hpp>)
   asyncio_target_options(asyncio_pch)
 endfunction()
 
-# An executable of ours (test, demo or bench), sharing the precompiled header.
+# An executable of ours (test, demo or bench), sharing the precompiled header. Each links what
+# the header was built with: a macro defined on one side only would make GCC ignore it.
 function(asyncio_add_executable target)
   add_executable(${target} ${ARGN})
-  target_link_libraries(${target} PRIVATE asyncio::asyncio)
+  target_link_libraries(${target} PRIVATE asyncio::asyncio Boost::program_options)
   target_precompile_headers(${target} REUSE_FROM asyncio_pch)
   asyncio_target_options(${target})
 endfunction()

@@ -1,0 +1,56 @@
+# A thin driver over the CMake presets. `make demo` and `make test` are all a new user needs:
+# each installs the Debian packages that are missing, configures, builds and runs.
+
+PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev libboost-test1.81-dev \
+            libboost-program-options1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev
+
+.PHONY: all deps demo test asan tsan valgrind bench clean
+all: test
+
+# Installs what is missing (as root), or prints the exact line to run (otherwise).
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "Missing packages. Install them with:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	  echo "Installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing; \
+	fi
+
+build-%: deps
+	cmake --preset $* >/dev/null
+	cmake --build --preset $*
+
+# The tour: painting_while_reading both ways, then the other demos briefly.
+demo: build-release
+	./build/release/demos/painting_while_reading --mode both
+	./build/release/demos/coroutine_object
+	./build/release/demos/futures
+	@echo
+	@echo "Each demo takes --help; try e.g. painting_while_reading --pages 20 --scale 1."
+
+test: build-release
+	ctest --preset release
+
+asan: build-asan
+	ctest --preset asan
+
+tsan: build-tsan
+	ctest --preset tsan
+
+# The suite under valgrind's memcheck (slow; leaks and invalid accesses fail it).
+valgrind: build-debug
+	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	  ./build/debug/tests/asyncio_tests --color_output=no
+
+bench: build-release
+	./build/release/bench/wrappers_vs_asio
+
+clean:
+	rm -rf build
