@@ -1,7 +1,7 @@
 # A thin driver over the CMake presets. `make demo` and `make test` are all a new user needs:
 # each installs the Debian packages that are missing, configures, builds and runs.
 
-PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev libboost-test1.81-dev \
+PACKAGES := g++ cmake ninja-build ccache libboost1.81-dev libboost-test1.81-dev \
             libboost-program-options1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev
 
 .PHONY: all deps demo test asan tsan valgrind bench clean

@@ -47,13 +47,13 @@ CO_TEST_CASE(a_list_of_tasks_gives_a_list_of_results) {
 }
 
 CO_TEST_CASE(the_first_exception_arrives_at_once_as_itself_and_the_others_keep_running) {
-  auto& loop = asyncio::get_running_loop();
-  auto slow = asyncio::create_task(value_after(20ms, 7));
-  auto start = loop.time();
+  auto slow = asyncio::create_task(value_after(1h, 7));
   BOOST_CHECK_THROW(co_await asyncio::gather(slow, fail_after(1ms)), std::invalid_argument);
-  BOOST_TEST((loop.time() - start < 20ms));  // did not wait for the slow child
-  BOOST_TEST(!slow.done());                  // which is still running, as in Python
-  BOOST_TEST(co_await *slow == 7);
+  BOOST_TEST(!slow.done());  // gather did not wait for it, and it still runs, as in Python
+  co_await asyncio::sleep(0s);
+  BOOST_TEST(!slow.done());
+  slow.cancel();
+  BOOST_CHECK_THROW(co_await *slow, asyncio::cancelled_error);
 }
 
 CO_TEST_CASE(cancelling_a_gather_cancels_its_children) {

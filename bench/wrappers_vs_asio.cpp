@@ -1,0 +1,233 @@
+// The cost of the wrappers: the same workloads through asyncio-cpp and through raw Asio
+// (co_spawn + awaitable on one io_context), measured in one run, reported as ratios.
+//
+//   W1  spawn N tasks that each yield once and return an int, gather all     tasks/s
+//   W2  N tasks each sleeping 100 ms at once                                 wall / 100 ms
+//   W3  N tasks waiting on a timer                                           RSS bytes / task
+//
+// Each measurement runs in a forked child, so every one starts from the same heap.
+// Absolute numbers swing between runs on a shared VM; the ratios are the result.
+
+#include <asyncio.hpp>
+
+#include "../demos/cli.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+long rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+// ---- W1: spawn, yield once, return, gather ----
+
+asio::awaitable<int> raw_yield(int i) {
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  co_return i;
+}
+
+double w1_raw(int n) {
+  asio::io_context ctx(1);
+  std::vector<int> results(n);
+  auto start = clock_type::now();
+  for (int i = 0; i < n; ++i)
+    asio::co_spawn(ctx, raw_yield(i), [&results, i](std::exception_ptr e, int v) {
+      if (e) std::rethrow_exception(e);
+      results[i] = v;
+    });
+  ctx.run();
+  return n / seconds_since(start);
+}
+
+asyncio::coroutine<int> yield_once(int i) {
+  co_await asyncio::sleep(0s);
+  co_return i;
+}
+
+asyncio::coroutine<double> w1_main(int n) {
+  auto start = clock_type::now();
+  std::vector<asyncio::task<int>> tasks;
+  tasks.reserve(n);
+  for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(yield_once(i)));
+  auto results = co_await asyncio::gather(std::move(tasks));
+  co_return results.size() / seconds_since(start);
+}
+
+double w1_wrapped(int n) { return asyncio::run(w1_main(n)); }
+
+// ---- W2: N concurrent 100 ms sleeps ----
+
+asio::awaitable<void> raw_sleep(clock_type::duration d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+double w2_raw(int n) {
+  asio::io_context ctx(1);
+  auto start = clock_type::now();
+  for (int i = 0; i < n; ++i)
+    asio::co_spawn(ctx, raw_sleep(100ms), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+  ctx.run();
+  return seconds_since(start) / 0.1;
+}
+
+asyncio::coroutine<void> sleep_100ms() { co_await asyncio::sleep(100ms); }
+
+asyncio::coroutine<double> w2_main(int n) {
+  auto start = clock_type::now();
+  std::vector<asyncio::task<>> tasks;
+  tasks.reserve(n);
+  for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(sleep_100ms()));
+  co_await asyncio::gather(std::move(tasks));
+  co_return seconds_since(start) / 0.1;
+}
+
+double w2_wrapped(int n) { return asyncio::run(w2_main(n)); }
+
+// ---- W3: memory per waiting task ----
+
+double w3_raw(int n) {
+  asio::io_context ctx(1);
+  long before = rss_bytes();
+  for (int i = 0; i < n; ++i)
+    asio::co_spawn(ctx, raw_sleep(1h), [](std::exception_ptr) {});
+  ctx.poll();  // every task starts and parks on its timer
+  return double(rss_bytes() - before) / n;
+}
+
+asyncio::coroutine<void> sleep_long() { co_await asyncio::sleep(1h); }
+
+asyncio::coroutine<double> w3_main(int n) {
+  std::vector<asyncio::task<>> tasks;
+  tasks.reserve(n);  // the handles are the caller's, not the task's: allocated before measuring
+  long before = rss_bytes();
+  for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(sleep_long()));
+  co_await asyncio::sleep(0s);  // every task starts and parks on its timer
+  double per_task = double(rss_bytes() - before) / n;
+  for (auto& t : tasks) t.cancel();
+  for (auto& t : tasks) {
+    try {
+      co_await *t;
+    } catch (const asyncio::cancelled_error&) {
+    }
+  }
+  co_return per_task;
+}
+
+double w3_wrapped(int n) { return asyncio::run(w3_main(n)); }
+
+// Runs fn in a forked child and returns what it measured.
+double isolated(const std::function<double()>& fn) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::close(fds[0]);
+    double v = fn();
+    (void)!::write(fds[1], &v, sizeof v);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  double v = 0;
+  auto got = ::read(fds[0], &v, sizeof v);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (got != sizeof v || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("a measurement failed");
+  return v;
+}
+
+struct workload {
+  const char* name;
+  const char* unit;
+  bool higher_is_better;
+  std::function<double(int)> raw, wrapped;
+  int n;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int spawn_n, sleep_n, memory_n, repeat;
+  std::string json_path;
+  demo::po::options_description options("Options");
+  options.add_options()
+      ("spawn-tasks", demo::po::value(&spawn_n)->default_value(200'000), "W1 tasks")
+      ("sleep-tasks", demo::po::value(&sleep_n)->default_value(100'000), "W2 tasks")
+      ("memory-tasks", demo::po::value(&memory_n)->default_value(100'000), "W3 tasks")
+      ("repeat", demo::po::value(&repeat)->default_value(5), "runs of each; the median is kept")
+      ("json", demo::po::value(&json_path), "also write the results to this JSON file");
+  demo::parse(argc, argv,
+              "wrappers_vs_asio: the same workloads through asyncio-cpp and raw Asio, in one run.",
+              options);
+  if (spawn_n < 1 || sleep_n < 1 || memory_n < 1 || spawn_n > 10'000'000 || sleep_n > 10'000'000 ||
+      memory_n > 10'000'000)
+    demo::usage_error(argv[0], "task counts must be 1-10000000");
+  if (repeat < 1 || repeat > 100) demo::usage_error(argv[0], "--repeat must be 1-100");
+
+  std::vector<workload> workloads = {
+      {"W1 spawn+yield+gather", "tasks/s", true, w1_raw, w1_wrapped, spawn_n},
+      {"W2 100 ms sleeps", "x ideal", false, w2_raw, w2_wrapped, sleep_n},
+      {"W3 waiting task", "bytes/task", false, w3_raw, w3_wrapped, memory_n},
+  };
+
+  boost::json::array rows;
+  fmt::print("{:<24} {:>10} {:>14} {:>14} {:>8}\n", "workload", "tasks", "raw Asio", "asyncio-cpp",
+             "ratio");
+  for (auto& w : workloads) {
+    std::vector<double> raw, wrapped;
+    for (int r = 0; r < repeat; ++r) {  // interleaved, so drift hits both alike
+      raw.push_back(isolated([&] { return w.raw(w.n); }));
+      wrapped.push_back(isolated([&] { return w.wrapped(w.n); }));
+    }
+    double a = median(raw), b = median(wrapped);
+    // The ratio is the wrapper's cost: > 1 means slower or bigger than raw Asio.
+    double ratio = w.higher_is_better ? a / b : b / a;
+    fmt::print("{:<24} {:>10} {:>10.3g} {:<3} {:>10.3g} {:<3} {:>7.3f}x\n", w.name, w.n, a, "", b,
+               "", ratio);
+    rows.push_back({{"workload", w.name}, {"tasks", w.n}, {"unit", w.unit}, {"raw_asio", a},
+                    {"asyncio_cpp", b}, {"cost_ratio", ratio}});
+  }
+  fmt::print("units: W1 tasks/s, W2 wall time / 100 ms, W3 RSS bytes per waiting task; "
+             "ratio = asyncio-cpp's cost over raw Asio's (medians of {} runs)\n", repeat);
+  if (!json_path.empty()) {
+    std::ofstream out(json_path);
+    out << boost::json::serialize(boost::json::object{{"results", rows}, {"repeat", repeat}}) << "\n";
+    if (!out) {
+      fmt::print(stderr, "cannot write {}\n", json_path);
+      return 1;
+    }
+  }
+}
