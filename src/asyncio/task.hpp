@@ -5,7 +5,8 @@
 #include <asyncio/detail/task_executor.hpp>
 #include <asyncio/event_loop.hpp>
 
-#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <functional>
@@ -79,12 +80,15 @@ private:
 
 namespace detail {
 
-/// The bottom frame of every task: stores the outcome in the state, so no error is lost.
+using entry_point = boost::asio::awaitable<boost::asio::detail::awaitable_thread_entry_point,
+                                           boost::asio::any_io_executor>;
+
+/// The bottom frame of every task, in place of co_spawn's: it stores the outcome in the state
+/// (so no error is lost) and adds nothing else, no handler, no work guards, no extra frame.
 /// throw_if_cancelled(false): after a cancellation, Asio would make *every* later co_await
 /// throw; Python lets cleanup code await, and our awaits deliver cancellation themselves.
 template <class T>
-coroutine<void> run_task(ref<task_state<T>> state, coroutine<T> body) {
-  state->mark_started();
+entry_point run_task(ref<task_state<T>> state, coroutine<T> body) {
   co_await boost::asio::this_coro::throw_if_cancelled(false);
   // Cancelled before it started: as in Python, the body never runs.
   std::exception_ptr error = state->take_cancel_request();
@@ -101,29 +105,19 @@ coroutine<void> run_task(ref<task_state<T>> state, coroutine<T> body) {
   state->finish_run(std::move(error));
 }
 
-/// co_spawn's completion handler. run_task catches everything, so an exception here is a bug
-/// of ours and must not vanish. The task's cancellation slot is a member, not a binder: with a
-/// binder, co_spawn would keep a copy of the task's executor inside the task's own signal,
-/// a reference cycle that leaks the task.
-struct spawn_handler {
-  using cancellation_slot_type = boost::asio::cancellation_slot;
-  cancellation_slot_type slot;
-  cancellation_slot_type get_cancellation_slot() const noexcept { return slot; }
-  void operator()(std::exception_ptr error) const {
-    if (error) std::rethrow_exception(error);
-  }
-};
-
 }  // namespace detail
 
 template <class T>
 task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
   check_open();
   detail::ref<detail::task_state<T>> state(new detail::task_state<T>(*this, std::move(name)));
+  // What co_spawn does, minus its handler and guards; the task's signal is the parent slot.
+  boost::asio::any_io_executor ex = detail::task_executor<executor_type>(get_executor(), state);
   auto slot = state->cancellation_slot();
-  detail::task_executor<executor_type> ex(get_executor(), state);
-  boost::asio::co_spawn(std::move(ex), detail::run_task<T>(state, std::move(coro)),
-                        detail::spawn_handler{slot});
+  boost::asio::detail::awaitable_handler<boost::asio::any_io_executor, void> thread(
+      detail::run_task<T>(state, std::move(coro)), ex, slot, boost::asio::cancellation_state(slot));
+  // Python's create_task schedules the first step; it never runs it inline.
+  boost::asio::post(ex, [thread = std::move(thread)]() mutable { thread.launch(); });
   return task<T>(std::move(state));
 }
 

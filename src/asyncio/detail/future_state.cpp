@@ -109,8 +109,7 @@ bool task_state_base::cancel(std::string message) {
   if (done()) return false;
   cancel_request_ = std::make_exception_ptr(cancelled_error(std::move(message)));
   // Wakes the operation the coroutine is suspended in, if any; ours deliver the request.
-  // Not before the start: Asio would then fail the spawn itself; run_task checks instead.
-  if (started_) signal_.emit(boost::asio::cancellation_type::terminal);
+  signal_.emit(boost::asio::cancellation_type::terminal);
   return true;
 }
 

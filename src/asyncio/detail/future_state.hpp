@@ -145,9 +145,6 @@ public:
   bool must_cancel() const noexcept { return cancel_request_ != nullptr; }
   /// Delivers the pending request: clears it and returns the cancelled_error to throw.
   std::exception_ptr take_cancel_request() noexcept { return std::exchange(cancel_request_, nullptr); }
-  /// Python's create_task schedules the first step; Asio's co_spawn would run it inline.
-  bool started() const noexcept { return started_; }
-  void mark_started() noexcept { started_ = true; }
   /// The coroutine has ended, with its value already set, or with `error`.
   void finish_run(std::exception_ptr error);
 
@@ -159,7 +156,6 @@ private:
   std::unique_ptr<std::string> name_;  // "Task-<id>" unless named: most tasks never pay for one
   std::exception_ptr cancel_request_;
   std::uint64_t id_;
-  bool started_ = false;
 };
 
 template <class T>

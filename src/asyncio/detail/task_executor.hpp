@@ -36,16 +36,10 @@ public:
 
   template <class F>
   void execute(F f) const {
-    auto step = [task = task_, f = std::move(f)]() mutable {
+    inner_.execute([task = task_, f = std::move(f)]() mutable {
       current_task_scope scope(task.get());
       std::move(f)();
-    };
-    // co_spawn's first hop is a dispatch, which would start the coroutine inline in its
-    // creator; Python's create_task only schedules it. Every later hop is Asio's own choice.
-    if (task_->started())
-      inner_.execute(std::move(step));
-    else
-      boost::asio::require(inner_, boost::asio::execution::blocking.never).execute(std::move(step));
+    });
   }
 
   template <class Property>
