@@ -4,7 +4,7 @@
 PACKAGES := g++ cmake ninja-build ccache libboost1.81-dev libboost-test1.81-dev \
             libboost-program-options1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev
 
-.PHONY: all deps demo test asan tsan valgrind bench clean
+.PHONY: all deps demo test asan tsan valgrind bench format format-check clean
 all: test
 
 # Installs what is missing (as root), or prints the exact line to run (otherwise).
@@ -51,6 +51,14 @@ valgrind: build-debug
 
 bench: build-release
 	./build/release/bench/wrappers_vs_asio
+
+# clang-format 14 (Debian's) over every C++ file; format-check fails on any difference.
+format format-check: override PACKAGES := clang-format
+format format-check: deps
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+format-check:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
 
 clean:
 	rm -rf build

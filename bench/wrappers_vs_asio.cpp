@@ -12,18 +12,18 @@
 
 #include "../demos/cli.hpp"
 
+#include <fmt/core.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <fmt/core.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <algorithm>
 #include <fstream>
 #include <functional>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -114,8 +114,7 @@ double w2_wrapped(int n) { return asyncio::run(w2_main(n)); }
 double w3_raw(int n) {
   asio::io_context ctx(1);
   long before = rss_bytes();
-  for (int i = 0; i < n; ++i)
-    asio::co_spawn(ctx, raw_sleep(1h), [](std::exception_ptr) {});
+  for (int i = 0; i < n; ++i) asio::co_spawn(ctx, raw_sleep(1h), [](std::exception_ptr) {});
   ctx.poll();  // every task starts and parks on its timer
   return double(rss_bytes() - before) / n;
 }
@@ -183,12 +182,14 @@ int main(int argc, char** argv) {
   int spawn_n, sleep_n, memory_n, repeat;
   std::string json_path;
   demo::po::options_description options("Options");
+  // clang-format off
   options.add_options()
       ("spawn-tasks", demo::po::value(&spawn_n)->default_value(200'000), "W1 tasks")
       ("sleep-tasks", demo::po::value(&sleep_n)->default_value(100'000), "W2 tasks")
       ("memory-tasks", demo::po::value(&memory_n)->default_value(100'000), "W3 tasks")
       ("repeat", demo::po::value(&repeat)->default_value(5), "runs of each; the median is kept")
       ("json", demo::po::value(&json_path), "also write the results to this JSON file");
+  // clang-format on
   demo::parse(argc, argv,
               "wrappers_vs_asio: the same workloads through asyncio-cpp and raw Asio, in one run.",
               options);
@@ -217,14 +218,21 @@ int main(int argc, char** argv) {
     double ratio = w.higher_is_better ? a / b : b / a;
     fmt::print("{:<24} {:>10} {:>10.3g} {:<3} {:>10.3g} {:<3} {:>7.3f}x\n", w.name, w.n, a, "", b,
                "", ratio);
-    rows.push_back({{"workload", w.name}, {"tasks", w.n}, {"unit", w.unit}, {"raw_asio", a},
-                    {"asyncio_cpp", b}, {"cost_ratio", ratio}});
+    rows.push_back({{"workload", w.name},
+                    {"tasks", w.n},
+                    {"unit", w.unit},
+                    {"raw_asio", a},
+                    {"asyncio_cpp", b},
+                    {"cost_ratio", ratio}});
   }
-  fmt::print("units: W1 tasks/s, W2 wall time / 100 ms, W3 RSS bytes per waiting task; "
-             "ratio = asyncio-cpp's cost over raw Asio's (medians of {} runs)\n", repeat);
+  fmt::print(
+      "units: W1 tasks/s, W2 wall time / 100 ms, W3 RSS bytes per waiting task; "
+      "ratio = asyncio-cpp's cost over raw Asio's (medians of {} runs)\n",
+      repeat);
   if (!json_path.empty()) {
     std::ofstream out(json_path);
-    out << boost::json::serialize(boost::json::object{{"results", rows}, {"repeat", repeat}}) << "\n";
+    out << boost::json::serialize(boost::json::object{{"results", rows}, {"repeat", repeat}})
+        << "\n";
     if (!out) {
       fmt::print(stderr, "cannot write {}\n", json_path);
       return 1;

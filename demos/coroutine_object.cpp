@@ -45,10 +45,12 @@ int main(int argc, char** argv) {
   int a, b;
   long delay_ms;
   demo::po::options_description options("Options");
+  // clang-format off
   options.add_options()
       ("a", demo::po::value(&a)->default_value(1), "first number")
       ("b", demo::po::value(&b)->default_value(2), "second number")
       ("delay-ms", demo::po::value(&delay_ms)->default_value(100), "how long add() awaits");
+  // clang-format on
   demo::parse(argc, argv,
               "coroutine_object: calling an async function makes a coroutine object and runs "
               "nothing;\nits result is read by awaiting it or by handing it to the event loop.",
@@ -58,8 +60,9 @@ int main(int argc, char** argv) {
 
   fmt::print("1. coro = add({}, {})\n", a, b);
   auto coro = add(a, b);
-  fmt::print("  nothing ran: coro is a coroutine object ({} bytes of handle, frame not started)\n\n",
-             sizeof coro);
+  fmt::print(
+      "  nothing ran: coro is a coroutine object ({} bytes of handle, frame not started)\n\n",
+      sizeof coro);
 
   fmt::print("2. asyncio::run(main()), where main() does co_await coro\n");
   int first = asyncio::run(await_it(std::move(coro)));

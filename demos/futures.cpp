@@ -41,7 +41,8 @@ void worker(asyncio::event_loop& loop, int requests, std::chrono::milliseconds d
 asyncio::coroutine<void> amain(int requests, std::chrono::milliseconds delay) {
   auto& loop = asyncio::get_running_loop();
   // The thread blocks on its futures; the loop stays free. to_thread joins it without blocking.
-  auto thread_done = asyncio::create_task(asyncio::to_thread(worker, std::ref(loop), requests, delay));
+  auto thread_done =
+      asyncio::create_task(asyncio::to_thread(worker, std::ref(loop), requests, delay));
 
   asyncio::future<std::string> f;
   f.add_done_callback([](asyncio::future<std::string> done) {
@@ -62,9 +63,11 @@ int main(int argc, char** argv) {
   int requests;
   long delay_ms;
   demo::po::options_description options("Options");
+  // clang-format off
   options.add_options()
       ("requests", demo::po::value(&requests)->default_value(2), "coroutines the thread submits (0-100)")
       ("delay-ms", demo::po::value(&delay_ms)->default_value(50), "how long each takes");
+  // clang-format on
   demo::parse(argc, argv,
               "futures: a plain thread hands coroutines to a running loop and waits on their\n"
               "std::future; a loop-bound future is set from a callback; done callbacks fire.",

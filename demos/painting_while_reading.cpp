@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   long stroke_ms, dry_ms, page_ms;
   double scale;
   po::options_description options("Options");
+  // clang-format off
   options.add_options()
       ("mode", po::value(&mode)->default_value("both"), "sync, async or both")
       ("strokes", po::value(&strokes)->default_value(3), "coats of paint")
@@ -108,6 +109,7 @@ int main(int argc, char** argv) {
       ("scale", po::value(&scale)->default_value(0.5), "multiplies every time (0.1 = 10x faster)")
       ("width", po::value(&width)->default_value(80), "timeline columns (20-200)")
       ("ascii", "draw the timeline with ASCII only");
+  // clang-format on
   auto vm = demo::parse(argc, argv,
                         "painting_while_reading: one thread paints and, while each coat dries, "
                         "reads.\nShows sync (blocking waits) against async (timer-driven tasks).",
@@ -128,10 +130,11 @@ int main(int argc, char** argv) {
   if (mode != "async") sync_ms = show("sync: blocking waits", p, false, width, ascii);
   if (mode != "sync") async_ms = show("async: two tasks, one thread", p, true, width, ascii);
 
-  fmt::print("Expected: sync = every step in a row = {} ms; async = painting alone = {} ms "
-             "(or all busy steps, {} ms, if more).\n",
-             (p.painting() + p.pages * p.page).count(), p.painting().count(), p.busy().count());
+  fmt::print(
+      "Expected: sync = every step in a row = {} ms; async = painting alone = {} ms "
+      "(or all busy steps, {} ms, if more).\n",
+      (p.painting() + p.pages * p.page).count(), p.painting().count(), p.busy().count());
   if (mode == "both")
-    fmt::print("Measured: sync {:.0f} ms, async {:.0f} ms: speed-up {:.2f}x.\n", sync_ms,
-               async_ms, sync_ms / std::max(async_ms, 1.0));
+    fmt::print("Measured: sync {:.0f} ms, async {:.0f} ms: speed-up {:.2f}x.\n", sync_ms, async_ms,
+               sync_ms / std::max(async_ms, 1.0));
 }

@@ -22,7 +22,10 @@ BOOST_AUTO_TEST_CASE(call_later_fires_in_deadline_order_not_call_order) {
   asyncio::event_loop loop;
   std::vector<int> order;
   auto start = loop.time();
-  loop.call_later(30ms, [&] { order.push_back(3); loop.stop(); });
+  loop.call_later(30ms, [&] {
+    order.push_back(3);
+    loop.stop();
+  });
   loop.call_later(10ms, [&] { order.push_back(1); });
   loop.call_at(loop.time() + 20ms, [&] { order.push_back(2); });
   loop.run_forever();
@@ -49,7 +52,10 @@ BOOST_AUTO_TEST_CASE(callback_exception_is_logged_and_the_loop_goes_on) {
   asyncio::event_loop loop;
   bool after = false;
   loop.call_soon([] { throw std::runtime_error("boom in callback"); });
-  loop.call_soon([&] { after = true; loop.stop(); });
+  loop.call_soon([&] {
+    after = true;
+    loop.stop();
+  });
   loop.run_forever();
   BOOST_TEST(after);
   BOOST_TEST(log.contains("Exception in callback: boom in callback"));
@@ -108,7 +114,7 @@ BOOST_AUTO_TEST_CASE(running_loop_is_known_only_while_it_runs) {
   asyncio::event_loop loop;
   BOOST_TEST(!loop.is_running());
   auto probe = [](asyncio::event_loop& expected) -> asyncio::coroutine<bool> {
-    co_return &asyncio::get_running_loop() == &expected && expected.is_running();
+    co_return &asyncio::get_running_loop() == &expected&& expected.is_running();
   };
   BOOST_TEST(loop.run_until_complete(probe(loop)));
   BOOST_TEST(!loop.is_running());

@@ -19,8 +19,8 @@ asyncio::coroutine<int> fail_after(std::chrono::milliseconds d) {
 }  // namespace
 
 CO_TEST_CASE(results_come_in_argument_order_not_finishing_order) {
-  auto [a, b, c] = co_await asyncio::gather(value_after(6ms, 1), value_after(1ms, 2),
-                                            value_after(3ms, 3));
+  auto [a, b, c] =
+      co_await asyncio::gather(value_after(6ms, 1), value_after(1ms, 2), value_after(3ms, 3));
   BOOST_TEST(a == 1);
   BOOST_TEST(b == 2);
   BOOST_TEST(c == 3);

@@ -2,9 +2,9 @@
 
 #include "test.hpp"
 
-#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 BOOST_AUTO_TEST_SUITE(run)
 

@@ -37,7 +37,8 @@ CO_TEST_CASE(sleepers_wake_in_deadline_order) {
 }
 
 CO_TEST_CASE(cancel_wakes_a_sleeper_with_cancelled_error) {
-  auto t = asyncio::create_task([]() -> asyncio::coroutine<void> { co_await asyncio::sleep(1h); }());
+  auto t =
+      asyncio::create_task([]() -> asyncio::coroutine<void> { co_await asyncio::sleep(1h); }());
   co_await asyncio::sleep(0s);
   t.cancel("wake up");
   try {

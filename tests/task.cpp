@@ -149,7 +149,9 @@ CO_TEST_CASE(cancelled_error_is_not_a_std_exception) {
 
 CO_TEST_CASE(cancelling_the_awaiter_cancels_the_awaited_task) {
   auto inner = asyncio::create_task(value_after(1h, 0));
-  auto outer_fn = [](asyncio::task<int> inner) -> asyncio::coroutine<int> { co_return co_await *inner; };
+  auto outer_fn = [](asyncio::task<int> inner) -> asyncio::coroutine<int> {
+    co_return co_await *inner;
+  };
   auto outer = asyncio::create_task(outer_fn(inner));
   co_await asyncio::sleep(0s);
   co_await asyncio::sleep(0s);
@@ -200,9 +202,8 @@ CO_TEST_CASE(names_default_to_task_n_and_can_be_set) {
 CO_TEST_CASE(done_callbacks_are_scheduled_not_called_inline) {
   std::vector<std::string> log;
   auto t = asyncio::create_task(value_after(1ms, 4));
-  t.add_done_callback([&log](asyncio::task<int> done) {
-    log.push_back("cb1:" + std::to_string(done.result()));
-  });
+  t.add_done_callback(
+      [&log](asyncio::task<int> done) { log.push_back("cb1:" + std::to_string(done.result())); });
   t.add_done_callback([&log](asyncio::task<int>) { log.push_back("cb2"); });
   BOOST_TEST(log.empty());
   co_await *t;
@@ -231,7 +232,7 @@ CO_TEST_CASE(current_task_and_all_tasks) {
   BOOST_TEST((std::find(all.begin(), all.end(), asyncio::task<>(t)) != all.end()));
   BOOST_TEST(co_await *t);
   BOOST_TEST(asyncio::all_tasks().size() == 1u);  // finished tasks leave the list
-  BOOST_TEST(!asyncio::task<>());                  // a default handle is empty
+  BOOST_TEST(!asyncio::task<>());                 // a default handle is empty
 }
 
 BOOST_AUTO_TEST_CASE(current_task_is_empty_in_a_plain_callback) {

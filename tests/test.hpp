@@ -5,8 +5,8 @@
 #include <asyncio.hpp>
 #include <asyncio/detail/log.hpp>
 
-#include <boost/test/unit_test.hpp>
 #include <spdlog/sinks/base_sink.h>
+#include <boost/test/unit_test.hpp>
 
 #include <memory>
 #include <mutex>
@@ -16,8 +16,8 @@
 using namespace std::chrono_literals;
 
 /// A test case whose body is a coroutine run by asyncio::run on a fresh loop.
-#define CO_TEST_CASE(name)                                  \
-  asyncio::coroutine<void> name##_body();                   \
+#define CO_TEST_CASE(name)                                    \
+  asyncio::coroutine<void> name##_body();                     \
   BOOST_AUTO_TEST_CASE(name) { asyncio::run(name##_body()); } \
   asyncio::coroutine<void> name##_body()
 
@@ -65,8 +65,7 @@ inline bool log_capture::contains(const std::string& text) const {
 }
 
 /// A coroutine that records its steps into a shared log.
-inline asyncio::coroutine<void> record(std::vector<std::string>& log, std::string name,
-                                       int steps) {
+inline asyncio::coroutine<void> record(std::vector<std::string>& log, std::string name, int steps) {
   for (int i = 0; i < steps; ++i) {
     log.push_back(name + std::to_string(i));
     co_await asyncio::sleep(0s);

@@ -10,7 +10,10 @@ BOOST_AUTO_TEST_SUITE(threads)
 CO_TEST_CASE(to_thread_runs_elsewhere_and_gives_the_result) {
   auto loop_thread = std::this_thread::get_id();
   auto [id, sum] = co_await asyncio::to_thread(
-      [](int a, int b) { return std::pair{std::this_thread::get_id(), a + b}; }, 40, 2);
+      [](int a, int b) {
+        return std::pair{std::this_thread::get_id(), a + b};
+      },
+      40, 2);
   BOOST_TEST((id != loop_thread));
   BOOST_TEST(sum == 42);
   BOOST_TEST((std::this_thread::get_id() == loop_thread));  // resumed on the loop

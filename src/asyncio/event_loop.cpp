@@ -76,7 +76,8 @@ void event_loop::check_open() const {
 
 void event_loop::check_not_running() const {
   if (is_running()) throw std::runtime_error("This event loop is already running");
-  if (running_loop) throw std::runtime_error("Cannot run the event loop while another loop is running");
+  if (running_loop)
+    throw std::runtime_error("Cannot run the event loop while another loop is running");
 }
 
 void event_loop::run_forever() {

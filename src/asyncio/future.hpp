@@ -31,16 +31,12 @@ public:
   bool cancel(std::string message = {}) { return state_->cancel(std::move(message)); }
 
   /// Future.set_result(v); invalid_state_error if already done.
+  // clang-format off
   template <class U = T>
     requires(!std::is_void_v<U>)
-  void set_result(U value) {
-    state_->set_result(std::move(value));
-  }
-  void set_result()
-    requires std::is_void_v<T>
-  {
-    state_->set_result();
-  }
+  void set_result(U value) { state_->set_result(std::move(value)); }
+  void set_result() requires std::is_void_v<T> { state_->set_result(); }
+  // clang-format on
   /// Future.set_exception(e); invalid_state_error if already done.
   void set_exception(std::exception_ptr error) { state_->set_exception(std::move(error)); }
 

@@ -42,11 +42,11 @@ coroutine<operation_value_t<Op>> await_operation(Op op) {
 }
 
 /// gather(sleep(1s), ...): an operation becomes a task too, as Python's ensure_future does.
+// clang-format off
 template <class Op>
   requires boost::asio::is_async_operation<Op>::value
-task<operation_value_t<Op>> as_task(Op op) {
-  return create_task(await_operation(std::move(op)));
-}
+task<operation_value_t<Op>> as_task(Op op) { return create_task(await_operation(std::move(op))); }
+// clang-format on
 
 template <class T>
 gathered_t<T> gathered_value(const task<T>& t) {

@@ -57,14 +57,13 @@ private:
         return post_resume<T>(std::move(handler), success(value));
       auto* n = new node<Handler>(std::move(handler), delay, std::move(value));
       auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
-      if (slot.is_connected())
-        slot.template emplace<cancel_timer>(&n->timer);
+      if (slot.is_connected()) slot.template emplace<cancel_timer>(&n->timer);
       // Runs through the handler's executor, i.e. already inside the awaiting task's step.
       n->timer.async_wait([n](boost::system::error_code ec) {
         std::unique_ptr<node<Handler>> owned(n);
         boost::asio::get_associated_cancellation_slot(owned->handler).clear();
-        auto result = ec ? outcome<T>{std::make_exception_ptr(cancelled_error())}
-                         : success(owned->value);
+        auto result =
+            ec ? outcome<T>{std::make_exception_ptr(cancelled_error())} : success(owned->value);
         auto h = std::move(owned->handler);
         owned.reset();
         resume<T>(h, std::move(result));

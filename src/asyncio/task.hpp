@@ -6,8 +6,8 @@
 #include <asyncio/event_loop.hpp>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <functional>
 #include <ostream>
@@ -36,9 +36,11 @@ public:
   task() = default;
   explicit task(detail::ref<state_type> state) noexcept : state_(std::move(state)) {}
   /// Any task, seen as task<> (current_task, all_tasks): awaiting it discards the value.
+  // clang-format off
   template <class U>
     requires(std::is_void_v<T> && !std::is_void_v<U>)
   task(const task<U>& other) noexcept : state_(other.state()) {}
+  // clang-format on
 
   bool done() const noexcept { return state_->done(); }
   bool cancelled() const noexcept { return state_->cancelled(); }
@@ -62,7 +64,9 @@ public:
   }
 
   /// `co_await *t`: see above.
-  [[nodiscard]] detail::await_future<T, state_type> operator*() const { return detail::await_future<T, state_type>(state_); }
+  [[nodiscard]] detail::await_future<T, state_type> operator*() const {
+    return detail::await_future<T, state_type>(state_);
+  }
 
   explicit operator bool() const noexcept { return state_ != nullptr; }
   friend bool operator==(const task& a, const task& b) noexcept { return a.state_ == b.state_; }

@@ -39,7 +39,7 @@ private:
       // Keeps the loop running while the thread works; the handler's executor posts it back.
       auto work = boost::asio::make_work_guard(loop.get_executor());
       boost::asio::post(loop.default_executor(), [handler = std::move(handler), fn = std::move(fn),
-                                                   work = std::move(work)]() mutable {
+                                                  work = std::move(work)]() mutable {
         outcome<R> result;
         try {
           if constexpr (std::is_void_v<R>)

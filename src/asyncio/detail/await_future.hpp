@@ -55,8 +55,7 @@ private:
       auto* n = new node<Handler>(std::move(handler), state);
       state->add_waiter(*n);
       auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
-      if (slot.is_connected())
-        slot.template emplace<cancel_target>(state.get());
+      if (slot.is_connected()) slot.template emplace<cancel_target>(state.get());
     }
   };
 

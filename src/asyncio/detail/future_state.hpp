@@ -144,7 +144,9 @@ public:
   /// Python's Task._must_cancel: a cancel request not yet delivered to the coroutine.
   bool must_cancel() const noexcept { return cancel_request_ != nullptr; }
   /// Delivers the pending request: clears it and returns the cancelled_error to throw.
-  std::exception_ptr take_cancel_request() noexcept { return std::exchange(cancel_request_, nullptr); }
+  std::exception_ptr take_cancel_request() noexcept {
+    return std::exchange(cancel_request_, nullptr);
+  }
   /// The coroutine has ended, with its value already set, or with `error`.
   void finish_run(std::exception_ptr error);
 

@@ -42,23 +42,23 @@ public:
     });
   }
 
+  // clang-format off
   template <class Property>
     requires boost::asio::can_query<const Inner&, const Property&>::value
-  decltype(auto) query(const Property& p) const {
-    return boost::asio::query(inner_, p);
-  }
+  decltype(auto) query(const Property& p) const { return boost::asio::query(inner_, p); }
+  // clang-format on
 
+  // clang-format off
   template <class Property>
     requires boost::asio::can_require<const Inner&, const Property&>::value
-  auto require(const Property& p) const {
-    return wrap(boost::asio::require(inner_, p));
-  }
+  auto require(const Property& p) const { return wrap(boost::asio::require(inner_, p)); }
+  // clang-format on
 
+  // clang-format off
   template <class Property>
     requires boost::asio::can_prefer<const Inner&, const Property&>::value
-  auto prefer(const Property& p) const {
-    return wrap(boost::asio::prefer(inner_, p));
-  }
+  auto prefer(const Property& p) const { return wrap(boost::asio::prefer(inner_, p)); }
+  // clang-format on
 
   friend bool operator==(const task_executor& a, const task_executor& b) noexcept {
     return a.inner_ == b.inner_ && a.task_ == b.task_;

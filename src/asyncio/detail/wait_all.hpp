@@ -105,8 +105,7 @@ private:
     void operator()(Handler handler, std::vector<future_state_base*> futures,
                     bool fail_fast) const {
       if (cancel_pending())
-        return post_resume<void>(std::move(handler),
-                                 {current_task_state()->take_cancel_request()});
+        return post_resume<void>(std::move(handler), {current_task_state()->take_cancel_request()});
       (new op<Handler>(std::move(handler), std::move(futures), fail_fast))->start();
     }
   };
