@@ -4,30 +4,16 @@
 
 BOOST_AUTO_TEST_SUITE(gather)
 
-namespace {
-
-asyncio::coroutine<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await asyncio::sleep(d);
-  co_return v;
-}
-
-asyncio::coroutine<int> fail_after(std::chrono::milliseconds d) {
-  co_await asyncio::sleep(d);
-  throw std::invalid_argument("failed");
-}
-
-}  // namespace
-
 CO_TEST_CASE(results_come_in_argument_order_not_finishing_order) {
-  auto [a, b, c] =
-      co_await asyncio::gather(value_after(6ms, 1), value_after(1ms, 2), value_after(3ms, 3));
+  auto [a, b, c] = co_await asyncio::gather(test::value_after(6ms, 1), test::value_after(1ms, 2),
+                                            test::value_after(3ms, 3));
   BOOST_TEST(a == 1);
   BOOST_TEST(b == 2);
   BOOST_TEST(c == 3);
 }
 
 CO_TEST_CASE(tasks_coroutines_and_sleeps_mix_and_void_gives_monostate) {
-  auto t = asyncio::create_task(value_after(1ms, 10));
+  auto t = asyncio::create_task(test::value_after(1ms, 10));
   auto [x, nothing, s] = co_await asyncio::gather(
       t, asyncio::sleep(1ms), []() -> asyncio::coroutine<std::string> { co_return "s"; }());
   BOOST_TEST(x == 10);
@@ -38,7 +24,8 @@ CO_TEST_CASE(tasks_coroutines_and_sleeps_mix_and_void_gives_monostate) {
 CO_TEST_CASE(a_list_of_tasks_gives_a_list_of_results) {
   std::vector<asyncio::task<int>> tasks;
   for (int i = 0; i < 100; ++i)
-    tasks.push_back(asyncio::create_task(value_after(std::chrono::milliseconds(100 - i) / 20, i)));
+    tasks.push_back(
+        asyncio::create_task(test::value_after(std::chrono::milliseconds(100 - i) / 20, i)));
   auto results = co_await asyncio::gather(tasks);
   BOOST_TEST(results.size() == 100u);
   for (int i = 0; i < 100; ++i) BOOST_TEST(results[i] == i);
@@ -47,8 +34,8 @@ CO_TEST_CASE(a_list_of_tasks_gives_a_list_of_results) {
 }
 
 CO_TEST_CASE(the_first_exception_arrives_at_once_as_itself_and_the_others_keep_running) {
-  auto slow = asyncio::create_task(value_after(1h, 7));
-  BOOST_CHECK_THROW(co_await asyncio::gather(slow, fail_after(1ms)), std::invalid_argument);
+  auto slow = asyncio::create_task(test::value_after(1h, 7));
+  BOOST_CHECK_THROW(co_await asyncio::gather(slow, test::fail_after(1ms)), std::invalid_argument);
   BOOST_TEST(!slow.done());  // gather did not wait for it, and it still runs, as in Python
   co_await asyncio::sleep(0s);
   BOOST_TEST(!slow.done());
@@ -57,8 +44,8 @@ CO_TEST_CASE(the_first_exception_arrives_at_once_as_itself_and_the_others_keep_r
 }
 
 CO_TEST_CASE(cancelling_a_gather_cancels_its_children) {
-  auto a = asyncio::create_task(value_after(1h, 1));
-  auto b = asyncio::create_task(value_after(1h, 2));
+  auto a = asyncio::create_task(test::value_after(1h, 1));
+  auto b = asyncio::create_task(test::value_after(1h, 2));
   auto both = [](asyncio::task<int> a, asyncio::task<int> b) -> asyncio::coroutine<void> {
     co_await asyncio::gather(a, b);
   };
@@ -72,8 +59,8 @@ CO_TEST_CASE(cancelling_a_gather_cancels_its_children) {
 }
 
 CO_TEST_CASE(a_child_cancelled_on_its_own_fails_the_gather_with_cancelled_error) {
-  auto a = asyncio::create_task(value_after(1h, 1));
-  auto b = asyncio::create_task(value_after(1ms, 2));
+  auto a = asyncio::create_task(test::value_after(1h, 1));
+  auto b = asyncio::create_task(test::value_after(1ms, 2));
   asyncio::get_running_loop().call_soon([a]() mutable { a.cancel(); });
   BOOST_CHECK_THROW(co_await asyncio::gather(a, b), asyncio::cancelled_error);
   BOOST_TEST(asyncio::current_task().cancelled() == false);

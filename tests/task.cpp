@@ -9,16 +9,6 @@ BOOST_AUTO_TEST_SUITE(task)
 
 namespace {
 
-asyncio::coroutine<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await asyncio::sleep(d);
-  co_return v;
-}
-
-asyncio::coroutine<int> fail_after(std::chrono::milliseconds d) {
-  co_await asyncio::sleep(d);
-  throw std::invalid_argument("child failed");
-}
-
 asyncio::coroutine<void> mark(bool& ran) {
   ran = true;
   co_return;
@@ -47,9 +37,9 @@ CO_TEST_CASE(tasks_start_in_creation_order) {
 }
 
 CO_TEST_CASE(awaiting_gives_the_value_or_the_exception_as_itself) {
-  auto ok = asyncio::create_task(value_after(1ms, 42));
+  auto ok = asyncio::create_task(test::value_after(1ms, 42));
   BOOST_TEST(co_await *ok == 42);
-  auto bad = asyncio::create_task(fail_after(1ms));
+  auto bad = asyncio::create_task(test::fail_after(1ms));
   BOOST_CHECK_THROW(co_await *bad, std::invalid_argument);
   BOOST_TEST(bad.done());
   BOOST_TEST(!bad.cancelled());
@@ -57,7 +47,7 @@ CO_TEST_CASE(awaiting_gives_the_value_or_the_exception_as_itself) {
 }
 
 CO_TEST_CASE(any_number_of_awaiters_before_and_after_it_ends) {
-  auto t = asyncio::create_task(value_after(2ms, 5));
+  auto t = asyncio::create_task(test::value_after(2ms, 5));
   auto awaiter = [](asyncio::task<int> t) -> asyncio::coroutine<int> { co_return co_await *t; };
   auto w1 = asyncio::create_task(awaiter(t));
   auto w2 = asyncio::create_task(awaiter(t));
@@ -69,7 +59,7 @@ CO_TEST_CASE(any_number_of_awaiters_before_and_after_it_ends) {
 }
 
 CO_TEST_CASE(result_of_a_pending_task_is_an_invalid_state) {
-  auto t = asyncio::create_task(value_after(1ms, 1));
+  auto t = asyncio::create_task(test::value_after(1ms, 1));
   BOOST_CHECK_THROW(t.result(), asyncio::invalid_state_error);
   BOOST_CHECK_THROW(t.exception(), asyncio::invalid_state_error);
   co_await *t;
@@ -109,7 +99,7 @@ CO_TEST_CASE(cancel_before_start_means_the_body_never_runs) {
 }
 
 CO_TEST_CASE(cancel_of_a_finished_task_returns_false) {
-  auto t = asyncio::create_task(value_after(0ms, 3));
+  auto t = asyncio::create_task(test::value_after(0ms, 3));
   co_await *t;
   BOOST_TEST(!t.cancel());
   BOOST_TEST(!t.cancelled());
@@ -148,7 +138,7 @@ CO_TEST_CASE(cancelled_error_is_not_a_std_exception) {
 }
 
 CO_TEST_CASE(cancelling_the_awaiter_cancels_the_awaited_task) {
-  auto inner = asyncio::create_task(value_after(1h, 0));
+  auto inner = asyncio::create_task(test::value_after(1h, 0));
   auto outer_fn = [](asyncio::task<int> inner) -> asyncio::coroutine<int> {
     co_return co_await *inner;
   };
@@ -190,9 +180,9 @@ CO_TEST_CASE(cancel_reaches_a_raw_asio_operation_as_cancellation) {
 }
 
 CO_TEST_CASE(names_default_to_task_n_and_can_be_set) {
-  auto t = asyncio::create_task(value_after(0ms, 0));
+  auto t = asyncio::create_task(test::value_after(0ms, 0));
   BOOST_TEST(t.get_name().rfind("Task-", 0) == 0u);
-  auto named = asyncio::create_task(value_after(0ms, 0), "fetcher");
+  auto named = asyncio::create_task(test::value_after(0ms, 0), "fetcher");
   BOOST_TEST(named.get_name() == "fetcher");
   named.set_name("renamed");
   BOOST_TEST(named.get_name() == "renamed");
@@ -201,7 +191,7 @@ CO_TEST_CASE(names_default_to_task_n_and_can_be_set) {
 
 CO_TEST_CASE(done_callbacks_are_scheduled_not_called_inline) {
   std::vector<std::string> log;
-  auto t = asyncio::create_task(value_after(1ms, 4));
+  auto t = asyncio::create_task(test::value_after(1ms, 4));
   t.add_done_callback(
       [&log](asyncio::task<int> done) { log.push_back("cb1:" + std::to_string(done.result())); });
   t.add_done_callback([&log](asyncio::task<int>) { log.push_back("cb2"); });
@@ -260,13 +250,13 @@ CO_TEST_CASE(dropping_every_handle_neither_cancels_nor_loses_the_task) {
 BOOST_AUTO_TEST_CASE(an_exception_nobody_retrieved_is_logged) {
   test::log_capture log;
   auto amain = []() -> asyncio::coroutine<void> {
-    asyncio::create_task(fail_after(0ms), "orphan");
-    auto seen = asyncio::create_task(fail_after(0ms), "seen");
+    asyncio::create_task(test::fail_after(0ms), "orphan");
+    auto seen = asyncio::create_task(test::fail_after(0ms), "seen");
     co_await asyncio::sleep(5ms);
     BOOST_CHECK_THROW(seen.result(), std::invalid_argument);
   };
   asyncio::run(amain());
-  BOOST_TEST(log.contains("Task exception was never retrieved: orphan: child failed"));
+  BOOST_TEST(log.contains("Task exception was never retrieved: orphan: failed"));
   BOOST_TEST(!log.contains("seen"));
 }
 

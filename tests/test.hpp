@@ -64,6 +64,18 @@ inline bool log_capture::contains(const std::string& text) const {
   return false;
 }
 
+/// v, after d.
+inline asyncio::coroutine<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await asyncio::sleep(d);
+  co_return v;
+}
+
+/// std::invalid_argument("failed"), after d.
+inline asyncio::coroutine<int> fail_after(std::chrono::milliseconds d) {
+  co_await asyncio::sleep(d);
+  throw std::invalid_argument("failed");
+}
+
 /// A coroutine that records its steps into a shared log.
 inline asyncio::coroutine<void> record(std::vector<std::string>& log, std::string name, int steps) {
   for (int i = 0; i < steps; ++i) {

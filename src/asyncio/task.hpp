@@ -1,7 +1,7 @@
 #pragma once
 
 #include <asyncio/coroutine.hpp>
-#include <asyncio/detail/await_future.hpp>
+#include <asyncio/detail/future_handle.hpp>
 #include <asyncio/detail/task_executor.hpp>
 #include <asyncio/event_loop.hpp>
 
@@ -9,7 +9,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <functional>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -18,68 +17,41 @@
 namespace asyncio {
 
 /// asyncio.Task: a coroutine scheduled on a loop, seen through a cheap copyable handle.
-///
-/// `co_await *t` is Python's `await t`: it gives the task's value or rethrows its exception,
-/// for any number of awaiters, before or after the task ends. (Not a bare `co_await t`: Asio
-/// 1.81 lets a coroutine await only awaitables and *rvalue* operations; `*t` makes the latter.)
-/// Dropping every handle neither cancels nor loses the task: it runs to its end.
+/// `co_await *t` awaits it (see future_handle for why not a bare `co_await t`). Dropping every
+/// handle neither cancels nor loses the task: it runs to its end.
 ///
 /// @code
 /// auto t = asyncio::create_task(fetch(url), "fetch");   // t = asyncio.create_task(fetch(url))
 /// int n = co_await *t;                                   // n = await t
 /// @endcode
 template <class T = void>
-class task {
+class task : public detail::future_handle<task<T>, T, detail::task_state<T>> {
+  using base = detail::future_handle<task<T>, T, detail::task_state<T>>;
+
 public:
-  using state_type = detail::task_state<T>;
+  using typename base::state_type;
 
   task() = default;
-  explicit task(detail::ref<state_type> state) noexcept : state_(std::move(state)) {}
+  explicit task(detail::ref<state_type> state) noexcept : base(std::move(state)) {}
   /// Any task, seen as task<> (current_task, all_tasks): awaiting it discards the value.
   // clang-format off
   template <class U>
     requires(std::is_void_v<T> && !std::is_void_v<U>)
-  task(const task<U>& other) noexcept : state_(other.state()) {}
+  task(const task<U>& other) noexcept : base(other.state()) {}
   // clang-format on
 
-  bool done() const noexcept { return state_->done(); }
-  bool cancelled() const noexcept { return state_->cancelled(); }
-  /// Task.cancel(msg): false if already done. The coroutine sees cancelled_error at its
-  /// current await, may clean up, and the task ends cancelled unless it swallows the error.
-  bool cancel(std::string message = {}) { return state_->cancel(std::move(message)); }
-  /// Task.result(): the value, or rethrows; invalid_state_error if not done.
-  T result() const {
-    state_->rethrow_if_error();
-    if constexpr (!std::is_void_v<T>) return state_->get_value();
-  }
-  /// Task.exception(): the error or null; throws cancelled_error if cancelled.
-  std::exception_ptr exception() const { return state_->exception(); }
-  std::string get_name() const { return state_->get_name(); }
-  void set_name(std::string name) { state_->set_name(std::move(name)); }
-  /// Task.add_done_callback(fn): fn(task) is scheduled with call_soon once the task is done.
-  void add_done_callback(std::function<void(task)> fn) const {
-    state_->add_done_callback([fn = std::move(fn)](detail::future_state_base& s) {
-      fn(task(detail::ref<state_type>(static_cast<state_type*>(&s))));
-    });
-  }
+  /// Task.cancel(msg): false if already done. A request: the coroutine sees cancelled_error
+  /// at its current await, may clean up, and the task ends cancelled unless it swallows it.
+  bool cancel(std::string message = {}) { return this->state_->cancel(std::move(message)); }
+  std::string get_name() const { return this->state_->get_name(); }
+  void set_name(std::string name) { this->state_->set_name(std::move(name)); }
 
-  /// `co_await *t`: see above.
-  [[nodiscard]] detail::await_future<T, state_type> operator*() const {
-    return detail::await_future<T, state_type>(state_);
-  }
-
-  explicit operator bool() const noexcept { return state_ != nullptr; }
-  friend bool operator==(const task& a, const task& b) noexcept { return a.state_ == b.state_; }
   /// Python's repr: <task pending name='Task-1'>.
   friend std::ostream& operator<<(std::ostream& os, const task& t) {
     if (!t) return os << "<task none>";
     const char* status = !t.done() ? "pending" : t.cancelled() ? "cancelled" : "finished";
     return os << "<task " << status << " name='" << t.get_name() << "'>";
   }
-  const detail::ref<state_type>& state() const noexcept { return state_; }
-
-private:
-  detail::ref<state_type> state_;
 };
 
 namespace detail {
