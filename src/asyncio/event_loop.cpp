@@ -68,8 +68,6 @@ event_loop::~event_loop() {
   running_loop = nullptr;
 }
 
-bool event_loop::is_running() const noexcept { return running_loop == this; }
-
 void event_loop::check_open() const {
   if (closed_) throw std::runtime_error("Event loop is closed");
 }
@@ -84,9 +82,14 @@ void event_loop::run_forever() {
   check_open();
   check_not_running();
   running_loop = this;
+  running_ = true;
   struct leave {
-    ~leave() { running_loop = nullptr; }
-  } on_exit;
+    event_loop* loop;
+    ~leave() {
+      running_loop = nullptr;
+      loop->running_ = false;
+    }
+  } on_exit{this};
   context_.restart();
   if (std::exchange(stopping_, false)) {  // stop() came first: run one round, as Python does
     context_.poll();

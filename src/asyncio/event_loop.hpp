@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/intrusive/list.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -63,7 +64,8 @@ public:
   void stop();
   /// loop.close(): the loop can no longer run; pending callbacks are dropped with it.
   void close();
-  bool is_running() const noexcept;
+  /// loop.is_running(): true while run_forever / run_until_complete runs it, seen from any thread.
+  bool is_running() const noexcept { return running_; }
   bool is_closed() const noexcept { return closed_; }
   /// loop.time(): the loop's clock, which call_at and timers use.
   clock::time_point time() const noexcept { return clock::now(); }
@@ -110,6 +112,7 @@ private:
   pending_list pending_;
   boost::asio::io_context context_{1};  // one thread runs it: no locking for its own handlers
   std::optional<boost::asio::thread_pool> pool_;
+  std::atomic<bool> running_ = false;
   bool closed_ = false;
   bool stopping_ = false;
 };
