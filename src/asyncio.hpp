@@ -8,6 +8,9 @@
 #include <asyncio/future.hpp>
 #include <asyncio/gather.hpp>
 #include <asyncio/run.hpp>
+#include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>
 #include <asyncio/task.hpp>
 #include <asyncio/threads.hpp>
+#include <asyncio/timeout.hpp>
+#include <asyncio/wait.hpp>

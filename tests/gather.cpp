@@ -66,4 +66,23 @@ CO_TEST_CASE(a_child_cancelled_on_its_own_fails_the_gather_with_cancelled_error)
   BOOST_TEST(asyncio::current_task().cancelled() == false);
 }
 
+CO_TEST_CASE(return_exceptions_gives_every_outcome_in_argument_order) {
+  auto cancelled = asyncio::create_task(test::value_after(1h, 0));
+  asyncio::get_running_loop().call_soon([cancelled]() mutable { cancelled.cancel(); });
+  auto [ok, failed, gone] = co_await asyncio::gather(
+      asyncio::return_exceptions, test::value_after(1ms, 1), test::fail_after(2ms), cancelled);
+  BOOST_TEST(ok.has_value());
+  BOOST_TEST(*ok.value == 1);
+  BOOST_TEST(!failed.has_value());
+  BOOST_CHECK_THROW(std::move(failed).get(), std::invalid_argument);
+  BOOST_CHECK_THROW(std::move(gone).get(), asyncio::cancelled_error);
+
+  std::vector<asyncio::task<int>> tasks{asyncio::create_task(test::fail_after(0ms)),
+                                        asyncio::create_task(test::value_after(1ms, 2))};
+  auto outcomes = co_await asyncio::gather(asyncio::return_exceptions, tasks);
+  BOOST_TEST(outcomes.size() == 2u);
+  BOOST_TEST(!outcomes[0].has_value());
+  BOOST_TEST(*outcomes[1].value == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

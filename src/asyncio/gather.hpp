@@ -1,6 +1,6 @@
 #pragma once
 
-#include <asyncio/detail/wait_all.hpp>
+#include <asyncio/detail/wait_op.hpp>
 #include <asyncio/task.hpp>
 
 #include <tuple>
@@ -8,6 +8,17 @@
 #include <vector>
 
 namespace asyncio {
+
+/// What one child of gather(return_exceptions, ...) ended with: `error`, or `value` (none for
+/// void); `get()` gives the value or rethrows. A cancelled child holds its cancelled_error.
+template <class T>
+using outcome = detail::outcome<T>;
+
+/// Tag for gather(return_exceptions, ...): Python's return_exceptions=True.
+struct return_exceptions_t {
+  explicit return_exceptions_t() = default;
+};
+inline constexpr return_exceptions_t return_exceptions{};
 
 /// What gather gives for a task<void>: Python's None.
 template <class T>
@@ -23,22 +34,6 @@ task<T> as_task(task<T> t) {
 template <class T>
 task<T> as_task(coroutine<T> coro) {
   return create_task(std::move(coro));
-}
-
-/// The value type of one of our awaitable operations (sleep, ...).
-template <class Signature>
-struct outcome_value;
-template <class T>
-struct outcome_value<outcome_tag<T>(outcome<T>)> {
-  using type = T;
-};
-template <class Op>
-using operation_value_t =
-    typename outcome_value<typename boost::asio::completion_signature_of<Op>::type>::type;
-
-template <class Op>
-coroutine<operation_value_t<Op>> await_operation(Op op) {
-  co_return co_await std::move(op);
 }
 
 /// gather(sleep(1s), ...): an operation becomes a task too, as Python's ensure_future does.
@@ -64,12 +59,45 @@ coroutine<std::tuple<gathered_t<T>...>> gather_tasks(std::tuple<task<T>...> task
   auto states = std::apply(
       [](auto&... t) { return std::vector<future_state_base*>{t.state().get()...}; }, tasks);
   for (auto* s : states) s->mark_retrieved();  // gather answers for its children's errors
-  co_await wait_all(std::move(states), true);
+  co_await wait_op(std::move(states), {return_when::first_exception, true});
   co_return std::apply(
       [](auto&... t) { return std::tuple<gathered_t<T>...>{gathered_value(t)...}; }, tasks);
 }
 
+template <class... T>
+coroutine<std::tuple<outcome<T>...>> gather_outcomes(std::tuple<task<T>...> tasks) {
+  auto states = std::apply(
+      [](auto&... t) { return std::vector<future_state_base*>{t.state().get()...}; }, tasks);
+  for (auto* s : states) s->mark_retrieved();
+  co_await wait_op(std::move(states), {return_when::all_completed, true});
+  co_return std::apply(
+      [](auto&... t) { return std::tuple<outcome<T>...>{outcome_of<T>(*t.state())...}; }, tasks);
+}
+
 }  // namespace detail
+
+/// asyncio.gather(*aws, return_exceptions=True): waits for every child; each one's outcome,
+/// value or exception, in argument order. Nothing is thrown for a child's failure.
+template <class... Aws>
+[[nodiscard]] auto gather(return_exceptions_t, Aws&&... aws) {
+  return detail::gather_outcomes(std::tuple{detail::as_task(std::forward<Aws>(aws))...});
+}
+
+/// gather(return_exceptions, tasks) over a list.
+template <class T>
+[[nodiscard]] coroutine<std::vector<outcome<T>>> gather(return_exceptions_t,
+                                                        std::vector<task<T>> tasks) {
+  std::vector<detail::future_state_base*> states;
+  for (auto& t : tasks) {
+    t.state()->mark_retrieved();
+    states.push_back(t.state().get());
+  }
+  co_await detail::wait_op(std::move(states), {return_when::all_completed, true});
+  std::vector<outcome<T>> results;
+  results.reserve(tasks.size());
+  for (auto& t : tasks) results.push_back(detail::outcome_of<T>(*t.state()));
+  co_return results;
+}
 
 /// asyncio.gather(*aws): runs coroutines and tasks concurrently; their results in argument
 /// order. Coroutines are wrapped in tasks at once (as Python does), so call it on a running loop.
@@ -93,7 +121,7 @@ template <class T>
     t.state()->mark_retrieved();
     states.push_back(t.state().get());
   }
-  co_await detail::wait_all(std::move(states), true);
+  co_await detail::wait_op(std::move(states), {return_when::first_exception, true});
   std::vector<gathered_t<T>> results;
   results.reserve(tasks.size());
   for (auto& t : tasks) results.push_back(detail::gathered_value(t));

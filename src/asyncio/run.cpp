@@ -1,7 +1,7 @@
 #include <asyncio/run.hpp>
 
 #include <asyncio/detail/log.hpp>
-#include <asyncio/detail/wait_all.hpp>
+#include <asyncio/detail/wait_op.hpp>
 
 #include <csignal>
 
@@ -43,7 +43,7 @@ namespace {
 coroutine<void> wait_for_all(std::vector<task<>> tasks) {
   std::vector<future_state_base*> states;
   for (auto& t : tasks) states.push_back(t.state().get());
-  co_await wait_all(std::move(states), false);
+  co_await wait_op(std::move(states), {return_when::all_completed, true});
 }
 
 // Python's asyncio.runners._cancel_all_tasks.

@@ -43,6 +43,10 @@ public:
   /// Task.cancel(msg): false if already done. A request: the coroutine sees cancelled_error
   /// at its current await, may clean up, and the task ends cancelled unless it swallows it.
   bool cancel(std::string message = {}) { return this->state_->cancel(std::move(message)); }
+  /// Task.cancelling() / Task.uncancel() (3.11): how many cancel requests are outstanding;
+  /// structured concurrency (timeout, task_group) takes back the ones it made.
+  std::uint32_t cancelling() const noexcept { return this->state_->cancelling(); }
+  std::uint32_t uncancel() noexcept { return this->state_->uncancel(); }
   std::string get_name() const { return this->state_->get_name(); }
   void set_name(std::string name) { this->state_->set_name(std::move(name)); }
 

@@ -19,8 +19,9 @@ outcome<T> outcome_of(State& s) {
 }
 
 /// `co_await *f` for a future or a task: one waiter node, no coroutine frame of its own.
-/// Cancelling the awaiter cancels what it awaits, as in Python (shield() is the exception).
-template <class T, class State>
+/// Cancelling the awaiter cancels what it awaits, as in Python; shielded, the awaiter alone
+/// stops waiting (cancelled_error) and what it awaited runs on (asyncio.shield).
+template <class T, class State, bool Shielded = false>
 class await_future {
 public:
   explicit await_future(ref<State> state) noexcept : state_(std::move(state)) {}
@@ -55,13 +56,30 @@ private:
       auto* n = new node<Handler>(std::move(handler), state);
       state->add_waiter(*n);
       auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
-      if (slot.is_connected()) slot.template emplace<cancel_target>(state.get());
+      if (!slot.is_connected()) return;
+      if constexpr (Shielded)
+        slot.template emplace<stop_waiting<Handler>>(n);
+      else
+        slot.template emplace<cancel_target>(state.get());
     }
   };
 
   struct cancel_target {
     future_state_base* state;
     void operator()(boost::asio::cancellation_type_t) const { state->cancel({}); }
+  };
+
+  template <class Handler>
+  struct stop_waiting {
+    node<Handler>* n;
+    // Clearing the slot destroys this handler: after it, only locals are touched.
+    void operator()(boost::asio::cancellation_type_t) const {
+      std::unique_ptr<node<Handler>> owned(n);  // unlinks itself from the future
+      auto handler = std::move(owned->handler);
+      owned.reset();
+      boost::asio::get_associated_cancellation_slot(handler).clear();
+      post_resume<T>(std::move(handler), outcome<T>{std::make_exception_ptr(cancelled_error())});
+    }
   };
 
   ref<State> state_;

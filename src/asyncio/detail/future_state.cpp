@@ -107,6 +107,7 @@ void task_state_base::set_name(std::string name) {
 
 bool task_state_base::cancel(std::string message) {
   if (done()) return false;
+  ++cancel_requests_;
   cancel_request_ = std::make_exception_ptr(cancelled_error(std::move(message)));
   // Wakes the operation the coroutine is suspended in, if any; ours deliver the request.
   signal_.emit(boost::asio::cancellation_type::terminal);

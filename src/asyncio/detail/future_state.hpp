@@ -48,6 +48,8 @@ public:
   event_loop& loop() const noexcept { return *loop_; }
   bool done() const noexcept { return status_ != status::pending; }
   bool cancelled() const noexcept { return status_ == status::cancelled; }
+  /// Done with an exception, cancellation included (without marking it retrieved).
+  bool failed() const noexcept { return status_ != status::pending && error_; }
 
   /// Future.cancel(msg). A task overrides it: there, cancelling is a request to the coroutine.
   virtual bool cancel(std::string message);
@@ -141,6 +143,13 @@ public:
   std::uint64_t id() const noexcept { return id_; }
   boost::asio::cancellation_slot cancellation_slot() noexcept { return signal_.slot(); }
 
+  /// Task.cancelling(): cancel requests not yet taken back by uncancel().
+  std::uint32_t cancelling() const noexcept { return cancel_requests_; }
+  /// Task.uncancel(): takes one request back; at zero, an undelivered one is dropped (3.13).
+  std::uint32_t uncancel() noexcept {
+    if (cancel_requests_ > 0 && --cancel_requests_ == 0) cancel_request_ = nullptr;
+    return cancel_requests_;
+  }
   /// Python's Task._must_cancel: a cancel request not yet delivered to the coroutine.
   bool must_cancel() const noexcept { return cancel_request_ != nullptr; }
   /// Delivers the pending request: clears it and returns the cancelled_error to throw.
@@ -158,6 +167,7 @@ private:
   std::unique_ptr<std::string> name_;  // "Task-<id>" unless named: most tasks never pay for one
   std::exception_ptr cancel_request_;
   std::uint64_t id_;
+  std::uint32_t cancel_requests_ = 0;
 };
 
 template <class T>

@@ -4,6 +4,7 @@
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 
@@ -18,6 +19,7 @@ struct outcome {
   std::exception_ptr error;
   std::optional<T> value;
 
+  bool has_value() const noexcept { return !error; }
   T get() && {
     if (error) std::rethrow_exception(error);
     return std::move(*value);
@@ -28,6 +30,7 @@ template <>
 struct outcome<void> {
   std::exception_ptr error;
 
+  bool has_value() const noexcept { return !error; }
   void get() && {
     if (error) std::rethrow_exception(error);
   }
@@ -42,6 +45,23 @@ struct outcome_tag {};
 
 template <class T>
 using outcome_signature = outcome_tag<T>(outcome<T>);
+
+/// The value type of one of our awaitable operations (sleep, ...).
+template <class Signature>
+struct outcome_value;
+template <class T>
+struct outcome_value<outcome_tag<T>(outcome<T>)> {
+  using type = T;
+};
+template <class Op>
+using operation_value_t =
+    typename outcome_value<typename boost::asio::completion_signature_of<Op>::type>::type;
+
+/// An operation of ours as a coroutine, for what takes coroutines (create_task, timeout).
+template <class Op>
+boost::asio::awaitable<operation_value_t<Op>> await_operation(Op op) {
+  co_return co_await std::move(op);
+}
 
 /// Resumes an awaiting coroutine, from the context of its own executor. A cancel request that
 /// reached its task meanwhile wins, as in Python's Task.__step: the await throws cancelled_error.

@@ -8,20 +8,33 @@
 #include <optional>
 #include <vector>
 
+namespace asyncio {
+
+/// asyncio.FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED: when wait() returns.
+enum class return_when { first_completed, first_exception, all_completed };
+
+}  // namespace asyncio
+
 namespace asyncio::detail {
 
-/// Waits until every future is done or, with fail_fast, until the first one fails: it then
-/// completes with that error at once, and the others keep running (Python's gather). One
-/// waiter per future, one suspension for all. Cancelling the wait cancels every future.
-class wait_all {
+/// Waits on many futures with one waiter each and one suspension for all, until `until` holds.
+/// With gather's rules, cancelling the wait cancels every future and a failure is thrown at
+/// once (the others keep running, as in Python). With wait()'s, a cancelled wait stops waiting
+/// and leaves the futures alone.
+class wait_op {
 public:
-  wait_all(std::vector<future_state_base*> futures, bool fail_fast)
-      : futures_(std::move(futures)), fail_fast_(fail_fast) {}
+  struct rules {
+    return_when until;
+    bool gather;
+  };
+
+  wait_op(std::vector<future_state_base*> futures, rules r)
+      : futures_(std::move(futures)), rules_(r) {}
 
   template <boost::asio::completion_token_for<outcome_signature<void>> Token>
   auto operator()(Token&& token) && {
     return boost::asio::async_initiate<Token, outcome_signature<void>>(
-        initiate{}, token, std::move(futures_), fail_fast_);
+        initiate{}, token, std::move(futures_), rules_);
   }
 
 private:
@@ -35,34 +48,40 @@ private:
 
   template <class Handler>
   struct op {
-    op(Handler h, std::vector<future_state_base*> fs, bool ff)
+    op(Handler h, std::vector<future_state_base*> fs, rules r)
         : handler(std::move(h)),
           futures(std::move(fs)),
           children(std::make_unique<child<Handler>[]>(futures.size())),
-          fail_fast(ff) {}
+          how(r) {}
 
     void start() {
       for (std::size_t i = 0; i < futures.size(); ++i) {
         auto* f = futures[i];
-        if (!f->done()) {
-          children[i].parent = this;
-          children[i].on_done = &on_child;
-          f->add_waiter(children[i]);
-          ++remaining;
-        } else if (fail_fast && failed(*f)) {
-          return complete(f->take_error());
+        if (f->done()) {
+          if (satisfies(*f)) return complete(error_of(*f));
+          continue;
         }
+        children[i].parent = this;
+        children[i].on_done = &on_child;
+        f->add_waiter(children[i]);
+        ++remaining;
       }
       if (remaining == 0) return complete(nullptr);
       auto slot = boost::asio::get_associated_cancellation_slot(handler);
-      if (slot.is_connected()) slot.template emplace<cancel_all<Handler>>(this);
+      if (slot.is_connected()) slot.template emplace<on_cancel<Handler>>(this);
     }
 
-    static bool failed(future_state_base& f) noexcept { return f.cancelled() || f.take_error(); }
+    bool satisfies(future_state_base& f) const noexcept {
+      return how.until == return_when::first_completed ||
+             (how.until == return_when::first_exception && f.failed());
+    }
+    std::exception_ptr error_of(future_state_base& f) const noexcept {
+      return how.gather && f.failed() ? f.take_error() : nullptr;
+    }
 
     static void on_child(waiter& w, future_state_base* f) {
       auto* self = static_cast<child<Handler>&>(w).parent;
-      if (self->fail_fast && f && failed(*f)) return self->complete(f->take_error());
+      if (f && self->satisfies(*f)) return self->complete(self->error_of(*f));
       if (--self->remaining == 0) self->complete(nullptr);
     }
 
@@ -72,9 +91,9 @@ private:
         return;
       }
       std::unique_ptr<op> owned(this);  // its waiters unlink themselves
-      boost::asio::get_associated_cancellation_slot(handler).clear();
       auto h = std::move(handler);
       owned.reset();
+      boost::asio::get_associated_cancellation_slot(h).clear();
       post_resume<void>(std::move(h), {std::move(error)});
     }
 
@@ -82,17 +101,18 @@ private:
     std::vector<future_state_base*> futures;
     std::unique_ptr<child<Handler>[]> children;
     std::size_t remaining = 0;
-    bool fail_fast;
+    rules how;
     bool cancelling = false;
     std::optional<std::exception_ptr> done;
   };
 
+  // complete() clears the slot, which destroys this handler: it touches nothing after.
   template <class Handler>
-  struct cancel_all {
+  struct on_cancel {
     op<Handler>* self;
-    // complete() destroys this handler (it clears the slot): touch nothing after it.
     void operator()(boost::asio::cancellation_type_t) const {
       auto* o = self;
+      if (!o->how.gather) return o->complete(std::make_exception_ptr(cancelled_error()));
       o->cancelling = true;
       for (auto* f : o->futures) f->cancel({});
       o->cancelling = false;
@@ -102,16 +122,16 @@ private:
 
   struct initiate {
     template <class Handler>
-    void operator()(Handler handler, std::vector<future_state_base*> futures,
-                    bool fail_fast) const {
+    void operator()(Handler handler, std::vector<future_state_base*> futures, rules r) const {
       if (cancel_pending())
-        return post_resume<void>(std::move(handler), {current_task_state()->take_cancel_request()});
-      (new op<Handler>(std::move(handler), std::move(futures), fail_fast))->start();
+        return post_resume<void>(std::move(handler),
+                                 {current_task_state()->take_cancel_request()});
+      (new op<Handler>(std::move(handler), std::move(futures), r))->start();
     }
   };
 
   std::vector<future_state_base*> futures_;
-  bool fail_fast_;
+  rules rules_;
 };
 
 }  // namespace asyncio::detail

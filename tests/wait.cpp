@@ -1,0 +1,92 @@
+#include <asyncio/wait.hpp>
+
+#include "test.hpp"
+
+BOOST_AUTO_TEST_SUITE(wait)
+
+namespace {
+
+std::vector<asyncio::task<int>> three(std::chrono::milliseconds a, std::chrono::milliseconds b,
+                                      std::chrono::milliseconds c) {
+  return {asyncio::create_task(test::value_after(a, 1)), asyncio::create_task(test::value_after(b, 2)),
+          asyncio::create_task(test::value_after(c, 3))};
+}
+
+}  // namespace
+
+CO_TEST_CASE(all_completed_waits_for_every_task) {
+  auto tasks = three(3ms, 1ms, 2ms);
+  auto [done, pending] = co_await asyncio::wait(tasks);
+  BOOST_TEST(done.size() == 3u);
+  BOOST_TEST(pending.empty());
+}
+
+CO_TEST_CASE(first_completed_returns_with_the_rest_still_running) {
+  auto tasks = three(1h, 1ms, 1h);
+  auto [done, pending] = co_await asyncio::wait(tasks, asyncio::return_when::first_completed);
+  BOOST_TEST(done.size() == 1u);
+  BOOST_TEST(done[0].result() == 2);
+  BOOST_TEST(pending.size() == 2u);
+  for (auto& t : pending) {
+    BOOST_TEST(!t.done());  // still running, as in Python
+    t.cancel();
+  }
+  co_await asyncio::wait(pending);
+}
+
+CO_TEST_CASE(first_exception_returns_at_the_first_failure_without_throwing) {
+  std::vector<asyncio::task<int>> tasks{asyncio::create_task(test::value_after(1h, 1)),
+                                        asyncio::create_task(test::fail_after(1ms)),
+                                        asyncio::create_task(test::value_after(0ms, 3))};
+  auto [done, pending] = co_await asyncio::wait(tasks, asyncio::return_when::first_exception);
+  BOOST_TEST(done.size() == 2u);
+  BOOST_TEST(pending.size() == 1u);
+  BOOST_TEST(static_cast<bool>(tasks[1].exception()));
+  pending[0].cancel();
+  co_await asyncio::wait(pending);
+}
+
+CO_TEST_CASE(a_timeout_returns_what_is_done_and_cancels_nothing) {
+  auto tasks = three(1ms, 1h, 1h);
+  auto [done, pending] =
+      co_await asyncio::wait(tasks, asyncio::return_when::all_completed, 5ms);
+  BOOST_TEST(done.size() == 1u);
+  BOOST_TEST(pending.size() == 2u);
+  for (auto& t : pending) BOOST_TEST(!t.cancelled());
+  for (auto& t : pending) t.cancel();
+  co_await asyncio::wait(pending);
+}
+
+CO_TEST_CASE(cancelling_a_wait_leaves_the_tasks_alone) {
+  auto tasks = three(1h, 1h, 1h);
+  auto waiter = asyncio::create_task(asyncio::wait(tasks));
+  co_await asyncio::sleep(1ms);
+  waiter.cancel();
+  BOOST_CHECK_THROW(co_await *waiter, asyncio::cancelled_error);
+  for (auto& t : tasks) BOOST_TEST(!t.done());
+  for (auto& t : tasks) t.cancel();
+  co_await asyncio::wait(tasks);
+}
+
+CO_TEST_CASE(wait_on_nothing_is_an_error) {
+  BOOST_CHECK_THROW(co_await asyncio::wait(std::vector<asyncio::task<int>>{}),
+                    std::invalid_argument);
+}
+
+CO_TEST_CASE(as_completed_hands_out_tasks_in_finishing_order_as_they_finish) {
+  auto tasks = three(30ms, 1ms, 15ms);
+  asyncio::as_completed<int> finished(tasks);
+  std::vector<int> order;
+  auto& loop = asyncio::get_running_loop();
+  auto start = loop.time();
+  while (finished.remaining() > 0) {
+    auto t = co_await finished.next();
+    order.push_back(t.result());
+    if (order.size() == 1) BOOST_TEST(!tasks[0].done());  // streamed: the slowest still runs
+  }
+  BOOST_TEST(order == (std::vector<int>{2, 3, 1}), boost::test_tools::per_element());
+  BOOST_TEST((loop.time() - start >= 30ms));
+  BOOST_CHECK_THROW(co_await finished.next(), std::out_of_range);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
