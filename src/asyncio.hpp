@@ -11,6 +11,7 @@
 #include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>
 #include <asyncio/task.hpp>
+#include <asyncio/task_group.hpp>
 #include <asyncio/threads.hpp>
 #include <asyncio/timeout.hpp>
 #include <asyncio/wait.hpp>

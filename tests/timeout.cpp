@@ -51,7 +51,7 @@ CO_TEST_CASE(wait_for_on_timeout_cancels_waits_for_cleanup_then_throws_timeout_e
   BOOST_TEST(log == (std::vector<std::string>{"cleanup started", "cleanup done"}),
              boost::test_tools::per_element());
   BOOST_TEST(asyncio::current_task().cancelling() == 0u);  // its own request was taken back
-  co_await asyncio::sleep(1ms);  // and the task goes on normally
+  co_await asyncio::sleep(1ms);                            // and the task goes on normally
 }
 
 CO_TEST_CASE(wait_for_a_coroutine_cancels_it_inside_the_caller) {

@@ -8,7 +8,8 @@ namespace {
 
 std::vector<asyncio::task<int>> three(std::chrono::milliseconds a, std::chrono::milliseconds b,
                                       std::chrono::milliseconds c) {
-  return {asyncio::create_task(test::value_after(a, 1)), asyncio::create_task(test::value_after(b, 2)),
+  return {asyncio::create_task(test::value_after(a, 1)),
+          asyncio::create_task(test::value_after(b, 2)),
           asyncio::create_task(test::value_after(c, 3))};
 }
 
@@ -48,8 +49,7 @@ CO_TEST_CASE(first_exception_returns_at_the_first_failure_without_throwing) {
 
 CO_TEST_CASE(a_timeout_returns_what_is_done_and_cancels_nothing) {
   auto tasks = three(1ms, 1h, 1h);
-  auto [done, pending] =
-      co_await asyncio::wait(tasks, asyncio::return_when::all_completed, 5ms);
+  auto [done, pending] = co_await asyncio::wait(tasks, asyncio::return_when::all_completed, 5ms);
   BOOST_TEST(done.size() == 1u);
   BOOST_TEST(pending.size() == 2u);
   for (auto& t : pending) BOOST_TEST(!t.cancelled());

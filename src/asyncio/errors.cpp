@@ -17,6 +17,19 @@ std::string describe(std::exception_ptr error) {
   }
 }
 
+namespace {
+
+std::string summary(const std::string& message, const std::vector<std::exception_ptr>& errors) {
+  std::string s = message + " (" + std::to_string(errors.size()) + " sub-exceptions)";
+  for (const auto& e : errors) s += "\n  " + describe(e);
+  return s;
+}
+
+}  // namespace
+
+exception_group::exception_group(const std::string& message, std::vector<std::exception_ptr> errors)
+    : std::runtime_error(summary(message, errors)), errors_(std::move(errors)) {}
+
 bool is_cancellation(std::exception_ptr error) noexcept {
   if (!error) return false;
   try {

@@ -3,6 +3,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace asyncio {
 
@@ -33,6 +34,18 @@ public:
 class invalid_state_error : public std::logic_error {
 public:
   using std::logic_error::logic_error;
+};
+
+/// Several errors at once (Python's ExceptionGroup): a task_group whose children failed.
+/// Deliberate difference: C++ has no `except*`, so a task_group with a single error throws
+/// that error itself, and only several arrive grouped.
+class exception_group : public std::runtime_error {
+public:
+  exception_group(const std::string& message, std::vector<std::exception_ptr> errors);
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return errors_; }
+
+private:
+  std::vector<std::exception_ptr> errors_;
 };
 
 /// What an exception_ptr holds, for log lines: what() for std::exception and cancelled_error.

@@ -13,7 +13,8 @@ timeout_handle::timeout_handle(std::optional<clock::time_point> when) : task_(cu
 timeout_handle::~timeout_handle() { timer_.cancel(); }
 
 void timeout_handle::reschedule(std::optional<clock::time_point> when) {
-  if (state_ != state::pending) throw std::runtime_error("cannot reschedule an expired or exited timeout");
+  if (state_ != state::pending)
+    throw std::runtime_error("cannot reschedule an expired or exited timeout");
   when_ = when;
   timer_.cancel();
   if (!when) return;

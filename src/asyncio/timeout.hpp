@@ -90,7 +90,8 @@ using body_value_t = typename std::invoke_result_t<F&, timeout_handle&>::value_t
 /// asyncio.timeout_at(when): runs `body` in the current task; if `when` passes first, the body
 /// is cancelled, and once it has unwound, timeout_error is thrown instead. No deadline: none.
 /// @code
-/// co_await asyncio::timeout(2s, fetch(url));        // async with asyncio.timeout(2): await fetch(url)
+/// co_await asyncio::timeout(2s, fetch(url));        // async with asyncio.timeout(2): await
+/// fetch(url)
 /// @endcode
 template <class T>
 [[nodiscard]] coroutine<T> timeout_at(std::optional<event_loop::clock::time_point> when,
@@ -100,7 +101,7 @@ template <class T>
 
 /// As above, with a body that gets the timeout_handle (to reschedule it, or read expired()).
 template <class F>
-  requires std::invocable<F&, timeout_handle&>
+requires std::invocable<F&, timeout_handle&>
 [[nodiscard]] coroutine<detail::body_value_t<F>> timeout_at(
     std::optional<event_loop::clock::time_point> when, F make_body) {
   return detail::run_timeout<detail::body_value_t<F>>({when, {}}, std::move(make_body));

@@ -54,8 +54,8 @@ template <class T, class Rep, class Period>
 [[nodiscard]] coroutine<wait_result<T>> wait(std::vector<task<T>> tasks, return_when when,
                                              std::chrono::duration<Rep, Period> limit) {
   try {
-    co_await timeout(limit,
-                     detail::await_operation(detail::wait_op(detail::states_of(tasks), {when, false})));
+    co_await timeout(
+        limit, detail::await_operation(detail::wait_op(detail::states_of(tasks), {when, false})));
   } catch (const timeout_error&) {
   }
   co_return detail::partition(std::move(tasks));

@@ -33,8 +33,8 @@ public:
 
   template <boost::asio::completion_token_for<outcome_signature<void>> Token>
   auto operator()(Token&& token) && {
-    return boost::asio::async_initiate<Token, outcome_signature<void>>(
-        initiate{}, token, std::move(futures_), rules_);
+    return boost::asio::async_initiate<Token, outcome_signature<void>>(initiate{}, token,
+                                                                       std::move(futures_), rules_);
   }
 
 private:
@@ -124,8 +124,7 @@ private:
     template <class Handler>
     void operator()(Handler handler, std::vector<future_state_base*> futures, rules r) const {
       if (cancel_pending())
-        return post_resume<void>(std::move(handler),
-                                 {current_task_state()->take_cancel_request()});
+        return post_resume<void>(std::move(handler), {current_task_state()->take_cancel_request()});
       (new op<Handler>(std::move(handler), std::move(futures), r))->start();
     }
   };
