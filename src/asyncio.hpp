@@ -7,6 +7,7 @@
 #include <asyncio/event_loop.hpp>
 #include <asyncio/future.hpp>
 #include <asyncio/gather.hpp>
+#include <asyncio/introspection.hpp>
 #include <asyncio/run.hpp>
 #include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>

@@ -182,4 +182,43 @@ BOOST_AUTO_TEST_CASE(destroying_a_loop_with_pending_tasks_cancels_them_and_leaks
   BOOST_TEST(log.contains("Task was destroyed but it is pending"));
 }
 
+BOOST_AUTO_TEST_CASE(debug_mode_names_a_task_whose_step_blocks_too_long) {
+  auto blocker = []() -> asyncio::coroutine<void> {
+    std::this_thread::sleep_for(20ms);  // a blocking call inside a coroutine: the classic bug
+    co_return;
+  };
+  {
+    test::log_capture log;
+    asyncio::event_loop loop;
+    BOOST_TEST(!loop.get_debug());
+    loop.run_until_complete(loop.create_task(blocker(), "blocker"));
+    BOOST_TEST(!log.contains("Executing"));  // off: nothing measured
+  }
+  test::log_capture log;
+  asyncio::event_loop loop;
+  loop.set_debug(true);
+  loop.set_slow_callback_duration(10ms);
+  loop.run_until_complete(loop.create_task(blocker(), "blocker"));
+  loop.call_soon([] { std::this_thread::sleep_for(20ms); });
+  loop.call_soon([&loop] { loop.stop(); });
+  loop.run_forever();
+  BOOST_TEST(log.contains("Executing task 'blocker' took 0.0"));
+  BOOST_TEST(log.contains("Executing a callback took 0.0"));
+}
+
+BOOST_AUTO_TEST_CASE(debug_mode_from_the_environment_or_run) {
+  ::setenv("ASYNCIO_DEBUG", "1", 1);
+  bool from_env = asyncio::event_loop().get_debug();
+  ::setenv("ASYNCIO_DEBUG", "0", 1);
+  bool zero_is_off = !asyncio::event_loop().get_debug();
+  ::unsetenv("ASYNCIO_DEBUG");
+  BOOST_TEST(from_env);
+  BOOST_TEST(zero_is_off);
+  auto probe = []() -> asyncio::coroutine<bool> {
+    co_return asyncio::get_running_loop().get_debug();
+  };
+  BOOST_TEST(asyncio::run(probe(), {.debug = true}));
+  BOOST_TEST(!asyncio::run(probe()));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -49,7 +49,7 @@ CO_TEST_CASE(one_failure_cancels_the_others_and_the_body_and_arrives_as_itself) 
   BOOST_TEST((std::find(log.begin(), log.end(), "cancelled 1") != log.end()));
   BOOST_TEST((std::find(log.begin(), log.end(), "body cancelled") != log.end()));
   BOOST_TEST(asyncio::current_task().cancelling() == 0u);  // the group took its cancel back
-  co_await asyncio::sleep(0s);                              // and this task goes on
+  co_await asyncio::sleep(0s);                             // and this task goes on
 }
 
 CO_TEST_CASE(several_failures_arrive_as_an_exception_group) {
@@ -63,7 +63,8 @@ CO_TEST_CASE(several_failures_arrive_as_an_exception_group) {
     BOOST_FAIL("no exception");
   } catch (const asyncio::exception_group& g) {
     BOOST_TEST(g.exceptions().size() == 2u);
-    for (auto& e : g.exceptions()) BOOST_CHECK_THROW(std::rethrow_exception(e), std::invalid_argument);
+    for (auto& e : g.exceptions())
+      BOOST_CHECK_THROW(std::rethrow_exception(e), std::invalid_argument);
   }
 }
 

@@ -6,7 +6,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace asyncio {
@@ -31,10 +33,12 @@ struct handle::state {
   std::optional<boost::asio::steady_timer> timer;
   bool cancelled = false;
 
-  void run() {
+  void run(event_loop& loop) {
     if (cancelled) return;
     auto f = std::move(fn);
-    invoke_logged(f);
+    if (!loop.get_debug()) return invoke_logged(f);
+    detail::run_timed_step(
+        loop, nullptr, [](void* f) { invoke_logged(*static_cast<std::function<void()>*>(f)); }, &f);
   }
 };
 
@@ -47,7 +51,10 @@ void handle::cancel() noexcept {
 
 bool handle::cancelled() const noexcept { return state_ && state_->cancelled; }
 
-event_loop::event_loop() = default;
+event_loop::event_loop() {
+  const char* env = std::getenv("ASYNCIO_DEBUG");
+  debug_ = env && *env && std::string_view(env) != "0";
+}
 
 event_loop::~event_loop() {
   // Threads still running to_thread work post back into the io_context: let them finish first.
@@ -120,7 +127,7 @@ handle event_loop::call_soon(std::function<void()> fn) {
   check_open();
   auto s = std::make_shared<handle::state>();
   s->fn = std::move(fn);
-  boost::asio::post(context_, [s] { s->run(); });
+  boost::asio::post(context_, [this, s] { s->run(*this); });
   return handle(std::move(s));
 }
 
@@ -133,8 +140,8 @@ handle event_loop::call_at(clock::time_point when, std::function<void()> fn) {
   auto s = std::make_shared<handle::state>();
   s->fn = std::move(fn);
   s->timer.emplace(context_, when);
-  s->timer->async_wait([s](boost::system::error_code ec) {
-    if (!ec) s->run();
+  s->timer->async_wait([this, s](boost::system::error_code ec) {
+    if (!ec) s->run(*this);
   });
   return handle(std::move(s));
 }
@@ -157,6 +164,17 @@ std::vector<task<void>> event_loop::all_tasks() {
 }
 
 event_loop* detail::running_loop() noexcept { return asyncio::running_loop; }
+
+void detail::run_timed_step(event_loop& loop, const task_state_base* task, void (*step)(void*),
+                            void* arg) {
+  auto start = event_loop::clock::now();
+  step(arg);
+  auto took = event_loop::clock::now() - start;
+  if (took > loop.slow_callback_duration())
+    log().warn("Executing {} took {:.3f} seconds",
+               task ? "task '" + task->get_name() + "'" : std::string("a callback"),
+               std::chrono::duration<double>(took).count());
+}
 
 event_loop& get_running_loop() {
   if (!running_loop) throw std::runtime_error("no running event loop");

@@ -67,6 +67,14 @@ public:
   /// loop.is_running(): true while run_forever / run_until_complete runs it, seen from any thread.
   bool is_running() const noexcept { return running_; }
   bool is_closed() const noexcept { return closed_; }
+  /// loop.set_debug() / get_debug(): debug mode, also on when ASYNCIO_DEBUG is set (and not
+  /// "0"). It warns through spdlog when one step of a task or callback runs longer than
+  /// slow_callback_duration (100 ms by default), naming the task.
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  bool get_debug() const noexcept { return debug_; }
+  void set_slow_callback_duration(clock::duration d) noexcept { slow_callback_duration_ = d; }
+  clock::duration slow_callback_duration() const noexcept { return slow_callback_duration_; }
+
   /// loop.time(): the loop's clock, which call_at and timers use.
   clock::time_point time() const noexcept { return clock::now(); }
 
@@ -113,6 +121,8 @@ private:
   boost::asio::io_context context_{1};  // one thread runs it: no locking for its own handlers
   std::optional<boost::asio::thread_pool> pool_;
   std::atomic<bool> running_ = false;
+  bool debug_;
+  clock::duration slow_callback_duration_ = std::chrono::milliseconds(100);
   bool closed_ = false;
   bool stopping_ = false;
 };
@@ -123,6 +133,8 @@ event_loop& get_running_loop();
 namespace detail {
 /// The loop running on this thread, or null.
 event_loop* running_loop() noexcept;
+/// Debug mode: runs one step of `task` (null: a plain callback), warning if it was slow.
+void run_timed_step(event_loop& loop, const task_state_base* task, void (*step)(void*), void* arg);
 }  // namespace detail
 
 }  // namespace asyncio

@@ -46,11 +46,17 @@ void run_to_end(event_loop& loop, const task<>& main);
 /// @code
 /// int main() { return asyncio::run(amain()); }
 /// @endcode
+/// asyncio.run's keyword arguments.
+struct run_options {
+  bool debug = false;  ///< debug mode (as set_debug(true)); ASYNCIO_DEBUG turns it on too
+};
+
 template <class T>
-T run(coroutine<T> main) {
+T run(coroutine<T> main, run_options options = {}) {
   if (detail::running_loop())
     throw std::runtime_error("asyncio::run() cannot be called from a running event loop");
   event_loop loop;
+  if (options.debug) loop.set_debug(true);
   auto main_task = loop.create_task(std::move(main));
   {
     detail::interrupt_guard interrupt(loop, main_task);

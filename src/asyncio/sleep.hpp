@@ -53,7 +53,7 @@ private:
     template <class Handler>
     void operator()(Handler handler, std::chrono::steady_clock::duration delay,
                     value_type value) const {
-      if (cancel_pending() || delay <= delay.zero())  // sleep(0): yield to the loop once
+      if (begin_await("sleep") || delay <= delay.zero())  // sleep(0): yield to the loop once
         return post_resume<T>(std::move(handler), success(value));
       auto* n = new node<Handler>(std::move(handler), delay, std::move(value));
       auto slot = boost::asio::get_associated_cancellation_slot(n->handler);

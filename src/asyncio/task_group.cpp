@@ -67,7 +67,8 @@ coroutine<void> task_group::exit(std::exception_ptr body_error) {
   if (propagate_cancel && errors_.empty()) std::rethrow_exception(propagate_cancel);
   if (body_error && !body_cancelled) errors_.push_back(body_error);
   if (errors_.size() == 1) std::rethrow_exception(errors_.front());
-  if (!errors_.empty()) throw exception_group("unhandled errors in a task_group", std::move(errors_));
+  if (!errors_.empty())
+    throw exception_group("unhandled errors in a task_group", std::move(errors_));
 }
 
 }  // namespace asyncio

@@ -27,8 +27,9 @@ class task_group {
 public:
   /// Runs `body(group)` in the current task, then waits for every child (see above).
   template <class F>
-    requires std::invocable<F&, task_group&>
-  [[nodiscard]] static auto run(F body) -> coroutine<typename std::invoke_result_t<F&, task_group&>::value_type>;
+  requires std::invocable<F&, task_group&>
+  [[nodiscard]] static auto run(F body)
+      -> coroutine<typename std::invoke_result_t<F&, task_group&>::value_type>;
 
   /// TaskGroup.create_task(coro, name=): std::runtime_error once the group is shutting down
   /// (a child failed) or finished.
@@ -83,8 +84,9 @@ coroutine<R> task_group::run_body(F make_body) {
 }
 
 template <class F>
-  requires std::invocable<F&, task_group&>
-auto task_group::run(F body) -> coroutine<typename std::invoke_result_t<F&, task_group&>::value_type> {
+requires std::invocable<F&, task_group&>
+auto task_group::run(F body)
+    -> coroutine<typename std::invoke_result_t<F&, task_group&>::value_type> {
   return run_body<typename std::invoke_result_t<F&, task_group&>::value_type>(std::move(body));
 }
 

@@ -32,7 +32,7 @@ private:
   struct initiate {
     template <class Handler>
     void operator()(Handler handler, F fn) const {
-      if (cancel_pending())
+      if (begin_await("to_thread"))
         return post_resume<R>(std::move(handler),
                               outcome<R>{current_task_state()->take_cancel_request()});
       auto& loop = get_running_loop();

@@ -49,7 +49,8 @@ private:
   struct initiate {
     template <class Handler>
     void operator()(Handler handler, ref<State> state) const {
-      if (cancel_pending())
+      constexpr bool is_task = std::is_base_of_v<task_state_base, State>;
+      if (begin_await(is_task ? "task" : "future", state.get()))
         return post_resume<T>(std::move(handler),
                               outcome<T>{current_task_state()->take_cancel_request()});
       if (state->done()) return post_resume<T>(std::move(handler), outcome_of<T>(*state));

@@ -159,6 +159,15 @@ public:
   /// The coroutine has ended, with its value already set, or with `error`.
   void finish_run(std::exception_ptr error);
 
+  /// What the coroutine is suspended on, for print_tasks(): "sleep", "task", ... and the
+  /// future or task, if it is one. Set by our awaits as they start, cleared as they resume.
+  void set_awaiting(const char* what, future_state_base* on) noexcept {
+    awaiting_ = what;
+    awaiting_on_ = on;
+  }
+  const char* awaiting() const noexcept { return awaiting_; }
+  future_state_base* awaiting_on() const noexcept { return awaiting_on_; }
+
   /// The loop's list of pending tasks (all_tasks()); a finished task unlinks itself.
   boost::intrusive::list_member_hook<auto_unlink> pending_hook;
 
@@ -166,6 +175,8 @@ private:
   boost::asio::cancellation_signal signal_;
   std::unique_ptr<std::string> name_;  // "Task-<id>" unless named: most tasks never pay for one
   std::exception_ptr cancel_request_;
+  const char* awaiting_ = nullptr;
+  future_state_base* awaiting_on_ = nullptr;
   std::uint64_t id_;
   std::uint32_t cancel_requests_ = 0;
 };

@@ -67,8 +67,10 @@ boost::asio::awaitable<operation_value_t<Op>> await_operation(Op op) {
 /// reached its task meanwhile wins, as in Python's Task.__step: the await throws cancelled_error.
 template <class T, class Handler>
 void resume(Handler& handler, outcome<T> result) {
-  if (auto* task = current_task_state(); task && task->must_cancel())
-    result = outcome<T>{task->take_cancel_request()};
+  if (auto* task = current_task_state()) {
+    task->set_awaiting(nullptr, nullptr);
+    if (task->must_cancel()) result = outcome<T>{task->take_cancel_request()};
+  }
   std::move(handler)(std::move(result));
 }
 
@@ -81,11 +83,14 @@ void post_resume(Handler handler, outcome<T> result) {
   });
 }
 
-/// True when the awaiting task was cancelled before this await began: the await must not
-/// start its work (Python's __step delivers it at once).
-inline bool cancel_pending() noexcept {
+/// An await of ours begins: notes what the task waits on (print_tasks), and tells whether
+/// the task was cancelled before it began, in which case it must not start its work
+/// (Python's __step delivers the cancellation at once).
+inline bool begin_await(const char* what, future_state_base* on = nullptr) noexcept {
   auto* task = current_task_state();
-  return task && task->must_cancel();
+  if (!task) return false;
+  task->set_awaiting(what, on);
+  return task->must_cancel();
 }
 
 }  // namespace asyncio::detail

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <asyncio/detail/future_state.hpp>
+#include <asyncio/event_loop.hpp>
 
 #include <boost/asio/execution.hpp>
 #include <boost/asio/prefer.hpp>
@@ -38,7 +39,9 @@ public:
   void execute(F f) const {
     inner_.execute([task = task_, f = std::move(f)]() mutable {
       current_task_scope scope(task.get());
-      std::move(f)();
+      if (!task->loop().get_debug()) return std::move(f)();
+      run_timed_step(
+          task->loop(), task.get(), [](void* f) { std::move (*static_cast<F*>(f))(); }, &f);
     });
   }
 

@@ -123,7 +123,7 @@ private:
   struct initiate {
     template <class Handler>
     void operator()(Handler handler, std::vector<future_state_base*> futures, rules r) const {
-      if (cancel_pending())
+      if (begin_await(r.gather ? "gather" : "wait"))
         return post_resume<void>(std::move(handler), {current_task_state()->take_cancel_request()});
       (new op<Handler>(std::move(handler), std::move(futures), r))->start();
     }

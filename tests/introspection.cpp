@@ -1,0 +1,36 @@
+#include <asyncio/introspection.hpp>
+
+#include "test.hpp"
+
+BOOST_AUTO_TEST_SUITE(introspection)
+
+CO_TEST_CASE(format_tasks_says_what_each_task_awaits) {
+  auto sleeper = asyncio::create_task(test::value_after(1h, 0), "sleeper");
+  auto waiter_fn = [](asyncio::task<int> t) -> asyncio::coroutine<int> { co_return co_await *t; };
+  auto waiter = asyncio::create_task(waiter_fn(sleeper), "waiter");
+  asyncio::future<int> f;
+  auto on_future = asyncio::create_task(waiter_fn(asyncio::create_task(
+                                            [](asyncio::future<int> f) -> asyncio::coroutine<int> {
+                                              co_return co_await *f;
+                                            }(f),
+                                            "future-waiter")),
+                                        "chain");
+  co_await asyncio::sleep(1ms);
+  auto report = asyncio::format_tasks(asyncio::get_running_loop());
+  BOOST_TEST_MESSAGE(report);
+  auto line_of = [&report](const std::string& name) {
+    auto at = report.find(name + " ");
+    return at == std::string::npos ? std::string() : report.substr(at, report.find('\n', at) - at);
+  };
+  BOOST_TEST(line_of("sleeper").find("awaiting sleep") != std::string::npos);
+  BOOST_TEST(line_of("waiter").find("awaiting task 'sleeper'") != std::string::npos);
+  BOOST_TEST(line_of("future-waiter").find("awaiting future") != std::string::npos);
+  BOOST_TEST(line_of("chain").find("awaiting task 'future-waiter'") != std::string::npos);
+  BOOST_TEST(line_of(asyncio::current_task().get_name()).find("running") != std::string::npos);
+  f.set_result(1);
+  sleeper.cancel();
+  BOOST_CHECK_THROW(co_await *waiter, asyncio::cancelled_error);
+  BOOST_TEST(co_await *on_future == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
