@@ -48,8 +48,9 @@ public:
                  s.end_ms - s.start_ms);
   }
 
-  /// Rows of `width` columns; solid = busy, light = waiting, blank = idle.
-  void print_chart(int width, bool ascii) const {
+  /// Rows of `width` columns; solid = busy, light = not, blank = idle; the legend names them.
+  void print_chart(int width, bool ascii, const char* busy = "working",
+                   const char* not_busy = "waiting") const {
     const double total = std::max(total_ms(), 1.0);
     const double per_column = total / width;
     std::vector<std::string> actors;
@@ -72,7 +73,7 @@ public:
       for (int c : cell) row += c == 2 ? solid : c == 1 ? light : " ";
       fmt::print("  {:<8}|{}|\n", actor, row);
     }
-    fmt::print("  {:<8} {} working   {} waiting\n", "", solid, light);
+    fmt::print("  {:<8} {} {}   {} {}\n", "", solid, busy, light, not_busy);
   }
 
 private:

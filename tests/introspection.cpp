@@ -9,12 +9,11 @@ CO_TEST_CASE(format_tasks_says_what_each_task_awaits) {
   auto waiter_fn = [](asyncio::task<int> t) -> asyncio::coroutine<int> { co_return co_await *t; };
   auto waiter = asyncio::create_task(waiter_fn(sleeper), "waiter");
   asyncio::future<int> f;
-  auto on_future = asyncio::create_task(waiter_fn(asyncio::create_task(
-                                            [](asyncio::future<int> f) -> asyncio::coroutine<int> {
-                                              co_return co_await *f;
-                                            }(f),
-                                            "future-waiter")),
-                                        "chain");
+  auto on_future = asyncio::create_task(
+      waiter_fn(asyncio::create_task(
+          [](asyncio::future<int> f) -> asyncio::coroutine<int> { co_return co_await *f; }(f),
+          "future-waiter")),
+      "chain");
   co_await asyncio::sleep(1ms);
   auto report = asyncio::format_tasks(asyncio::get_running_loop());
   BOOST_TEST_MESSAGE(report);
