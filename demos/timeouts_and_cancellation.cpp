@@ -7,9 +7,9 @@
 //   except TimeoutError: ...
 //   async with asyncio.timeout(0.1) as cm:                        # a scope, pushed back once
 //       cm.reschedule(loop.time() + 0.3); await work(0.2)
-//   t.cancel("user pressed stop")                                # CancelledError("user pressed stop")
-//   await asyncio.shield(save)                                    # cancel the waiter, not the save
-//   async with asyncio.TaskGroup() as tg:                         # one child fails:
+//   t.cancel("user pressed stop")                                # CancelledError("user pressed
+//   stop") await asyncio.shield(save)                                    # cancel the waiter, not
+//   the save async with asyncio.TaskGroup() as tg:                         # one child fails:
 //       tg.create_task(ok(1)); tg.create_task(fails()); ...       # the others are cancelled
 
 #include <asyncio.hpp>
@@ -90,7 +90,9 @@ asyncio::coroutine<void> chapter_cancel() {
   }
 }
 
-asyncio::coroutine<int> wait_shielded(asyncio::task<int> save) { co_return co_await asyncio::shield(save); }
+asyncio::coroutine<int> wait_shielded(asyncio::task<int> save) {
+  co_return co_await asyncio::shield(save);
+}
 
 asyncio::coroutine<void> chapter_shield() {
   fmt::print("\n4. shield(): cancel the waiter, not the save\n");

@@ -89,6 +89,51 @@ CO_TEST_CASE(cancel_throws_cancelled_error_at_the_current_await_and_cleanup_may_
              boost::test_tools::per_element());
 }
 
+CO_TEST_CASE(a_second_cancel_interrupts_the_cleanup) {
+  std::vector<std::string> log;
+  auto worker = [](std::vector<std::string>& log) -> asyncio::coroutine<void> {
+    bool first = false;
+    try {
+      co_await asyncio::sleep(1h);
+    } catch (const asyncio::cancelled_error&) {
+      first = true;
+    }
+    if (first) {
+      log.push_back("cleaning up");
+      try {
+        co_await asyncio::sleep(1h);  // a long cleanup
+      } catch (const asyncio::cancelled_error& e) {
+        log.push_back(std::string("cleanup interrupted: ") + e.what());
+        throw;
+      }
+    }
+  };
+  auto t = asyncio::create_task(worker(log));
+  co_await asyncio::sleep(0s);
+  t.cancel("first");
+  co_await asyncio::sleep(0s);
+  co_await asyncio::sleep(0s);
+  BOOST_TEST(t.cancelling() == 1u);
+  t.cancel("second");
+  BOOST_TEST(t.cancelling() == 2u);
+  BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);
+  BOOST_TEST(log == (std::vector<std::string>{"cleaning up", "cleanup interrupted: second"}),
+             boost::test_tools::per_element());
+}
+
+CO_TEST_CASE(uncancel_takes_back_a_request_not_yet_delivered) {
+  auto t = asyncio::create_task(test::value_after(2ms, 1));
+  t.cancel();  // before it started: nothing has seen the request yet
+  BOOST_TEST(t.uncancel() == 0u);  // as Python 3.13: at zero the pending request is dropped
+  BOOST_TEST(co_await *t == 1);
+  // Once an await has been cancelled, uncancel() no longer undoes it (Python alike).
+  auto u = asyncio::create_task(test::value_after(1h, 1));
+  co_await asyncio::sleep(0s);
+  u.cancel();
+  u.uncancel();
+  BOOST_CHECK_THROW(co_await *u, asyncio::cancelled_error);
+}
+
 CO_TEST_CASE(cancel_before_start_means_the_body_never_runs) {
   bool ran = false;
   auto t = asyncio::create_task(mark(ran));

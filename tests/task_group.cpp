@@ -134,4 +134,25 @@ CO_TEST_CASE(gather_inside_task_group_inside_wait_for) {
   BOOST_TEST(asyncio::all_tasks().size() == 1u);  // only this test's own task is left
 }
 
+BOOST_AUTO_TEST_CASE(nothing_is_alive_after_run_returns) {
+  auto amain = []() -> asyncio::coroutine<void> {
+    auto holder = [](test::live, std::chrono::milliseconds d) -> asyncio::coroutine<int> {
+      co_await asyncio::sleep(d);
+      co_return 0;
+    };
+    auto body = [&holder](asyncio::task_group& tg) -> asyncio::coroutine<void> {
+      tg.create_task(holder({}, 1h));
+      asyncio::create_task(holder({}, 1h));  // outside the group, left for run() to cancel
+      co_await asyncio::shield(holder({}, 1h));
+    };
+    try {
+      co_await asyncio::wait_for(asyncio::task_group::run(body), 5ms);
+    } catch (const asyncio::timeout_error&) {
+    }
+    BOOST_TEST(test::live::count == 2);  // the shielded one and the loose one run on
+  };
+  asyncio::run(amain());
+  BOOST_TEST(test::live::count == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
