@@ -123,7 +123,7 @@ CO_TEST_CASE(a_second_cancel_interrupts_the_cleanup) {
 
 CO_TEST_CASE(uncancel_takes_back_a_request_not_yet_delivered) {
   auto t = asyncio::create_task(test::value_after(2ms, 1));
-  t.cancel();  // before it started: nothing has seen the request yet
+  t.cancel();                      // before it started: nothing has seen the request yet
   BOOST_TEST(t.uncancel() == 0u);  // as Python 3.13: at zero the pending request is dropped
   BOOST_TEST(co_await *t == 1);
   // Once an await has been cancelled, uncancel() no longer undoes it (Python alike).
