@@ -8,6 +8,8 @@
 #include <asyncio/future.hpp>
 #include <asyncio/gather.hpp>
 #include <asyncio/introspection.hpp>
+#include <asyncio/locks.hpp>
+#include <asyncio/queue.hpp>
 #include <asyncio/run.hpp>
 #include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>

@@ -36,6 +36,30 @@ public:
   using std::logic_error::logic_error;
 };
 
+/// asyncio.QueueEmpty: get_nowait() on an empty queue.
+class queue_empty : public std::runtime_error {
+public:
+  queue_empty() : std::runtime_error("queue is empty") {}
+};
+
+/// asyncio.QueueFull: put_nowait() on a full queue.
+class queue_full : public std::runtime_error {
+public:
+  queue_full() : std::runtime_error("queue is full") {}
+};
+
+/// asyncio.QueueShutDown (3.13): put or get on a queue that was shut down.
+class queue_shut_down : public std::runtime_error {
+public:
+  queue_shut_down() : std::runtime_error("queue is shut down") {}
+};
+
+/// asyncio.BrokenBarrierError: the barrier was aborted or reset while waiting.
+class broken_barrier_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Several errors at once (Python's ExceptionGroup): a task_group whose children failed.
 /// Deliberate difference: C++ has no `except*`, so a task_group with a single error throws
 /// that error itself, and only several arrive grouped.

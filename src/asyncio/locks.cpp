@@ -1,0 +1,215 @@
+#include <asyncio/locks.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace asyncio {
+
+namespace detail {
+
+future<> waiter_queue::add() {
+  waiters_.emplace_back();
+  return waiters_.back();
+}
+
+void waiter_queue::remove(const future<>& w) {
+  if (auto it = std::find(waiters_.begin(), waiters_.end(), w); it != waiters_.end())
+    waiters_.erase(it);
+}
+
+std::size_t waiter_queue::wake(std::size_t n) {
+  std::size_t woken = 0;
+  for (auto& w : waiters_) {
+    if (woken == n) break;
+    if (!w.done()) {
+      w.set_result();
+      ++woken;
+    }
+  }
+  return woken;
+}
+
+void waiter_queue::wake_first() {
+  if (!waiters_.empty() && !waiters_.front().done()) waiters_.front().set_result();
+}
+
+bool waiter_queue::any_waiting() const {
+  return std::any_of(waiters_.begin(), waiters_.end(), [](auto& w) { return !w.cancelled(); });
+}
+
+}  // namespace detail
+
+// Each wait below follows the same shape as its Python original: queue a future, await it,
+// then, whatever happened, leave the queue; a waiter that was woken but is not going to use
+// the wake-up (it was cancelled meanwhile) hands it on, so nothing is lost. (C++ cannot
+// co_await in a catch block, hence the exception_ptr.)
+
+coroutine<void> lock::acquire() {
+  if (!locked_ && !waiters_.any_waiting()) {  // FIFO: no barging past a queued waiter
+    locked_ = true;
+    co_return;
+  }
+  auto w = waiters_.add();
+  std::exception_ptr error;
+  try {
+    co_await *w;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  waiters_.remove(w);
+  if (error) {
+    if (!locked_) waiters_.wake_first();
+    std::rethrow_exception(error);
+  }
+  locked_ = true;
+}
+
+void lock::release() {
+  if (!locked_) throw std::runtime_error("Lock is not acquired.");
+  locked_ = false;
+  waiters_.wake_first();
+}
+
+coroutine<lock::guard> lock::scoped() {
+  co_await acquire();
+  co_return guard(*this);
+}
+
+coroutine<void> event::wait() {
+  if (set_) co_return;
+  auto w = waiters_.add();
+  std::exception_ptr error;
+  try {
+    co_await *w;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  waiters_.remove(w);
+  if (error) std::rethrow_exception(error);
+}
+
+void event::set() {
+  if (set_) return;
+  set_ = true;
+  waiters_.wake(waiters_.size());
+}
+
+coroutine<void> condition::wait() {
+  if (!locked()) throw std::runtime_error("cannot wait on un-acquired lock");
+  release();
+  auto w = waiters_.add();
+  std::exception_ptr error;
+  try {
+    co_await *w;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  waiters_.remove(w);
+  if (error && w.done() && !w.cancelled()) waiters_.wake(1);  // notified, then cancelled (3.13)
+  for (;;) {  // the lock is taken back even if cancelled meanwhile
+    try {
+      co_await lock_->acquire();
+      break;
+    } catch (const cancelled_error&) {
+      error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+coroutine<bool> condition::wait_for(std::function<bool()> predicate) {
+  while (!predicate()) co_await wait();
+  co_return true;
+}
+
+void condition::notify(std::size_t n) {
+  if (!locked()) throw std::runtime_error("cannot notify on un-acquired lock");
+  waiters_.wake(n);
+}
+
+coroutine<void> semaphore::acquire() {
+  if (!locked()) {
+    --value_;
+    co_return;
+  }
+  auto w = waiters_.add();
+  std::exception_ptr error;
+  try {
+    co_await *w;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  waiters_.remove(w);
+  if (error && w.done() && !w.cancelled()) ++value_;  // woken, but not taking the slot
+  while (value_ > 0 && wake_next()) {
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+void semaphore::release() {
+  if (bound_ && value_ >= *bound_)
+    throw std::logic_error("BoundedSemaphore released too many times");
+  ++value_;
+  wake_next();
+}
+
+bool semaphore::wake_next() {
+  if (waiters_.wake(1) == 0) return false;
+  --value_;  // the slot is the woken waiter's from now on
+  return true;
+}
+
+barrier::barrier(std::size_t parties) : parties_(parties) {
+  if (parties == 0) throw std::invalid_argument("parties must be > 0");
+}
+
+coroutine<std::size_t> barrier::wait() {
+  auto held = co_await cond_.scoped();
+  std::function<bool()> open = [this] {  // not draining or resetting
+    return state_ == state::filling || state_ == state::broken;
+  };
+  co_await cond_.wait_for(open);
+  if (state_ == state::broken) throw broken_barrier_error("Barrier aborted");
+  const std::size_t index = count_++;
+  std::exception_ptr error;
+  try {
+    if (index + 1 == parties_) {  // the last one: release everybody
+      state_ = state::draining;
+      cond_.notify_all();
+    } else {
+      std::function<bool()> released = [this] { return state_ != state::filling; };
+      co_await cond_.wait_for(released);
+      if (state_ == state::broken || state_ == state::resetting)
+        throw broken_barrier_error("Abort call");
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  --count_;
+  exit_wait();
+  if (error) std::rethrow_exception(error);
+  co_return index;
+}
+
+void barrier::exit_wait() {
+  if (count_ != 0) return;
+  if (state_ == state::resetting || state_ == state::draining) state_ = state::filling;
+  cond_.notify_all();
+}
+
+coroutine<void> barrier::reset() {
+  auto held = co_await cond_.scoped();
+  if (count_ > 0)
+    state_ = state::resetting;
+  else
+    state_ = state::filling;
+  cond_.notify_all();
+}
+
+coroutine<void> barrier::abort() {
+  auto held = co_await cond_.scoped();
+  state_ = state::broken;
+  cond_.notify_all();
+}
+
+}  // namespace asyncio
