@@ -1,62 +1,21 @@
 #include <asyncio/locks.hpp>
 
-#include <algorithm>
 #include <stdexcept>
 
 namespace asyncio {
 
-namespace detail {
-
-future<> waiter_queue::add() {
-  waiters_.emplace_back();
-  return waiters_.back();
-}
-
-void waiter_queue::remove(const future<>& w) {
-  if (auto it = std::find(waiters_.begin(), waiters_.end(), w); it != waiters_.end())
-    waiters_.erase(it);
-}
-
-std::size_t waiter_queue::wake(std::size_t n) {
-  std::size_t woken = 0;
-  for (auto& w : waiters_) {
-    if (woken == n) break;
-    if (!w.done()) {
-      w.set_result();
-      ++woken;
-    }
-  }
-  return woken;
-}
-
-void waiter_queue::wake_first() {
-  if (!waiters_.empty() && !waiters_.front().done()) waiters_.front().set_result();
-}
-
-bool waiter_queue::any_waiting() const {
-  return std::any_of(waiters_.begin(), waiters_.end(), [](auto& w) { return !w.cancelled(); });
-}
-
-}  // namespace detail
-
-// Each wait below follows the same shape as its Python original: queue a future, await it,
-// then, whatever happened, leave the queue; a waiter that was woken but is not going to use
-// the wake-up (it was cancelled meanwhile) hands it on, so nothing is lost. (C++ cannot
-// co_await in a catch block, hence the exception_ptr.)
+// Each wait below has the shape of its Python original: wait in the queue, then, whatever
+// happened, leave it; a waiter that was woken but will not use the wake-up (it was cancelled
+// meanwhile) hands it on, so nothing is lost.
 
 coroutine<void> lock::acquire() {
   if (!locked_ && !waiters_.any_waiting()) {  // FIFO: no barging past a queued waiter
     locked_ = true;
     co_return;
   }
-  auto w = waiters_.add();
-  std::exception_ptr error;
-  try {
-    co_await *w;
-  } catch (...) {
-    error = std::current_exception();
-  }
-  waiters_.remove(w);
+  detail::wait_node w;
+  auto error = co_await waiters_.wait(w);
+  w.unlink();
   if (error) {
     if (!locked_) waiters_.wake_first();
     std::rethrow_exception(error);
@@ -77,36 +36,26 @@ coroutine<lock::guard> lock::scoped() {
 
 coroutine<void> event::wait() {
   if (set_) co_return;
-  auto w = waiters_.add();
-  std::exception_ptr error;
-  try {
-    co_await *w;
-  } catch (...) {
-    error = std::current_exception();
-  }
-  waiters_.remove(w);
+  detail::wait_node w;
+  auto error = co_await waiters_.wait(w);
+  w.unlink();
   if (error) std::rethrow_exception(error);
 }
 
 void event::set() {
   if (set_) return;
   set_ = true;
-  waiters_.wake(waiters_.size());
+  waiters_.wake_all();
 }
 
 coroutine<void> condition::wait() {
   if (!locked()) throw std::runtime_error("cannot wait on un-acquired lock");
   release();
-  auto w = waiters_.add();
-  std::exception_ptr error;
-  try {
-    co_await *w;
-  } catch (...) {
-    error = std::current_exception();
-  }
-  waiters_.remove(w);
-  if (error && w.done() && !w.cancelled()) waiters_.wake(1);  // notified, then cancelled (3.13)
-  for (;;) {  // the lock is taken back even if cancelled meanwhile
+  detail::wait_node w;
+  auto error = co_await waiters_.wait(w);
+  w.unlink();
+  if (error && w.woken()) waiters_.wake(1);  // notified, then cancelled: notify another (3.13)
+  for (;;) {                                 // the lock is taken back even if cancelled meanwhile
     try {
       co_await lock_->acquire();
       break;
@@ -132,15 +81,10 @@ coroutine<void> semaphore::acquire() {
     --value_;
     co_return;
   }
-  auto w = waiters_.add();
-  std::exception_ptr error;
-  try {
-    co_await *w;
-  } catch (...) {
-    error = std::current_exception();
-  }
-  waiters_.remove(w);
-  if (error && w.done() && !w.cancelled()) ++value_;  // woken, but not taking the slot
+  detail::wait_node w;
+  auto error = co_await waiters_.wait(w);
+  w.unlink();
+  if (error && w.woken()) ++value_;  // woken, but not taking the slot
   while (value_ > 0 && wake_next()) {
   }
   if (error) std::rethrow_exception(error);

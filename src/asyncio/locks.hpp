@@ -6,35 +6,15 @@
 // a slot nor swallows a wake-up meant for the next one. Uncontended, acquire and release
 // neither allocate nor go through the loop; a handoff to a waiter is one post.
 
-#include <asyncio/future.hpp>
+#include <asyncio/coroutine.hpp>
+#include <asyncio/detail/waiter_queue.hpp>
 
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <optional>
+#include <utility>
 
 namespace asyncio {
-
-namespace detail {
-
-/// The waiters of a primitive, oldest first, as futures (Python's collections.deque of them).
-class waiter_queue {
-public:
-  future<> add();
-  void remove(const future<>& w);
-  /// Wakes up to n waiters that are still waiting; how many it woke.
-  std::size_t wake(std::size_t n);
-  /// Wakes the oldest waiter if it still waits (a lock's handoff: never two at once).
-  void wake_first();
-  /// True if some waiter is still waiting (not cancelled).
-  bool any_waiting() const;
-  std::size_t size() const noexcept { return waiters_.size(); }
-
-private:
-  std::deque<future<>> waiters_;
-};
-
-}  // namespace detail
 
 /// asyncio.Lock. `co_await l.acquire()` ... `l.release()`, or the scoped form:
 /// @code
@@ -67,7 +47,7 @@ public:
   [[nodiscard]] coroutine<guard> scoped();
 
 private:
-  detail::waiter_queue waiters_;
+  detail::waiter_queue waiters_{"lock"};
   bool locked_ = false;
 };
 
@@ -80,7 +60,7 @@ public:
   bool is_set() const noexcept { return set_; }
 
 private:
-  detail::waiter_queue waiters_;
+  detail::waiter_queue waiters_{"event"};
   bool set_ = false;
 };
 
@@ -104,12 +84,12 @@ public:
   [[nodiscard]] coroutine<bool> wait_for(std::function<bool()> predicate);
   /// Condition.notify(n): wakes up to n waiters; std::runtime_error without the lock.
   void notify(std::size_t n = 1);
-  void notify_all() { notify(waiters_.size()); }
+  void notify_all() { notify(static_cast<std::size_t>(-1)); }
 
 private:
   asyncio::lock own_lock_;
   asyncio::lock* lock_;
-  detail::waiter_queue waiters_;
+  detail::waiter_queue waiters_{"condition"};
 };
 
 /// asyncio.Semaphore: acquire() takes one of `value` slots, waiting (FIFO) when none is free.
@@ -130,7 +110,7 @@ private:
 
   std::size_t value_;
   std::optional<std::size_t> bound_;
-  detail::waiter_queue waiters_;
+  detail::waiter_queue waiters_{"semaphore"};
 };
 
 /// asyncio.BoundedSemaphore: releasing past the initial value is an error (std::logic_error).

@@ -8,8 +8,9 @@
 #include <asyncio/errors.hpp>
 #include <asyncio/locks.hpp>
 
+#include <boost/circular_buffer.hpp>
+
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <vector>
 
@@ -17,11 +18,17 @@ namespace asyncio {
 
 namespace detail {
 
+// A ring that only grows: unlike std::deque, a steady put/get never allocates.
 struct fifo_order {
   template <class T>
-  using container = std::deque<T>;
+  using container = boost::circular_buffer<T>;
   template <class T>
-  static T take(std::deque<T>& c) {
+  static void put(boost::circular_buffer<T>& c, T item) {
+    if (c.full()) c.set_capacity(std::max<std::size_t>(16, 2 * c.capacity()));
+    c.push_back(std::move(item));
+  }
+  template <class T>
+  static T take(boost::circular_buffer<T>& c) {
     T item = std::move(c.front());
     c.pop_front();
     return item;
@@ -80,20 +87,30 @@ public:
 
   /// Queue.put(item): waits while full; queue_shut_down after shutdown().
   [[nodiscard]] coroutine<void> put(T item) {
-    auto has_room = [this] { return !full(); };  // not inside the co_await: g++ 12 bug
     while (full()) {
       if (shut_down_) throw queue_shut_down();
-      co_await wait_in(putters_, has_room);
+      wait_node w;
+      auto error = co_await putters_.wait(w);
+      w.unlink();
+      if (error) {
+        if (!full() && w.woken()) putters_.wake(1);  // the room is the next putter's
+        std::rethrow_exception(error);
+      }
     }
     put_nowait(std::move(item));
   }
 
   /// Queue.get(): waits while empty; queue_shut_down once shut down and empty.
   [[nodiscard]] coroutine<T> get() {
-    auto has_items = [this] { return !empty(); };
     while (empty()) {
       if (shut_down_) throw queue_shut_down();
-      co_await wait_in(getters_, has_items);
+      wait_node w;
+      auto error = co_await getters_.wait(w);
+      w.unlink();
+      if (error) {
+        if (!empty() && w.woken()) getters_.wake(1);  // the item is the next getter's
+        std::rethrow_exception(error);
+      }
     }
     co_return get_nowait();
   }
@@ -145,33 +162,16 @@ public:
       }
       if (unfinished_ == 0) finished_.set();
     }
-    getters_.wake(getters_.size());
-    putters_.wake(putters_.size());
+    getters_.wake_all();
+    putters_.wake_all();
   }
   bool is_shut_down() const noexcept { return shut_down_; }
 
 private:
-  // Waits for a wake-up; one that is not going to be used (cancelled meanwhile) goes to the next.
-  template <class Ready>
-  coroutine<void> wait_in(waiter_queue& waiters, Ready ready) {
-    auto w = waiters.add();
-    std::exception_ptr error;
-    try {
-      co_await *w;
-    } catch (...) {
-      error = std::current_exception();
-    }
-    waiters.remove(w);
-    if (error) {
-      if (ready() && !w.cancelled()) waiters.wake(1);
-      std::rethrow_exception(error);
-    }
-  }
-
   typename Order::template container<T> items_;
   std::size_t maxsize_;
   std::size_t unfinished_ = 0;
-  waiter_queue getters_, putters_;
+  waiter_queue getters_{"queue.get"}, putters_{"queue.put"};
   event finished_;
   bool shut_down_ = false;
 };

@@ -63,14 +63,20 @@ boost::asio::awaitable<operation_value_t<Op>> await_operation(Op op) {
   co_return co_await std::move(op);
 }
 
-/// Resumes an awaiting coroutine, from the context of its own executor. A cancel request that
-/// reached its task meanwhile wins, as in Python's Task.__step: the await throws cancelled_error.
+/// As a task's coroutine is resumed: the cancel request that reached the task meanwhile, if
+/// any, which wins over what the await produced, as in Python's Task.__step.
+inline std::exception_ptr take_pending_cancel() noexcept {
+  auto* task = current_task_state();
+  if (!task) return nullptr;
+  task->set_awaiting(nullptr, nullptr);
+  return task->must_cancel() ? task->take_cancel_request() : nullptr;
+}
+
+/// Resumes an awaiting coroutine, from the context of its own executor; a pending cancel
+/// request makes the await throw cancelled_error.
 template <class T, class Handler>
 void resume(Handler& handler, outcome<T> result) {
-  if (auto* task = current_task_state()) {
-    task->set_awaiting(nullptr, nullptr);
-    if (task->must_cancel()) result = outcome<T>{task->take_cancel_request()};
-  }
+  if (auto cancel = take_pending_cancel()) result = outcome<T>{std::move(cancel)};
   std::move(handler)(std::move(result));
 }
 

@@ -1,0 +1,150 @@
+#pragma once
+
+#include <asyncio/detail/outcome.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
+#include <boost/intrusive/list.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace asyncio::detail {
+
+/// One coroutine waiting in a primitive's queue: the Future in Python's deque of waiters.
+/// It lives in the waiting coroutine's frame, so queueing allocates nothing; as in Python, a
+/// woken waiter stays queued (done) until it runs and leaves, which keeps FIFO order honest.
+class wait_node : public boost::intrusive::list_base_hook<auto_unlink> {
+public:
+  wait_node() = default;
+  wait_node(const wait_node&) = delete;
+  wait_node& operator=(const wait_node&) = delete;
+
+  /// Woken by the primitive (Python: `fut.done() and not fut.cancelled()`), even if the task
+  /// was then cancelled before it ran: such a waiter must hand its wake-up on.
+  bool woken() const noexcept { return state_ == state::woken; }
+  bool cancelled() const noexcept { return state_ == state::cancelled; }
+  bool done() const noexcept { return state_ != state::waiting; }
+
+private:
+  friend class waiter_queue;
+  enum class state : std::uint8_t { waiting, woken, cancelled };
+
+  /// Resumes the parked handler with `error` (null: woken).
+  void (*resume_)(wait_node&, std::exception_ptr) = nullptr;
+  void* handler_ = nullptr;  // the awaiting handler, in Asio's recycled handler memory
+  state state_ = state::waiting;
+};
+
+/// The waiters of a primitive, oldest first. `co_await q.wait(node)` parks the awaiting
+/// coroutine until wake() and leaves it queued; cancelling the task resumes it at once.
+/// A wake-up is one post; nothing here allocates beyond Asio's recycled handler memory.
+class waiter_queue {
+public:
+  /// `what` names the wait in print_tasks() ("lock", "queue.get", ...).
+  explicit waiter_queue(const char* what) noexcept : what_(what) {}
+  waiter_queue(const waiter_queue&) = delete;
+  waiter_queue& operator=(const waiter_queue&) = delete;
+
+  /// Gives the error that ended the wait (cancelled_error), or null when woken. Not thrown:
+  /// the caller must look at its node before rethrowing, and C++ cannot co_await in a catch
+  /// block, so a throwing wait would cost every waiter a try/catch frame of its own.
+  class wait_op {
+    using signature = outcome_signature<std::exception_ptr>;
+
+  public:
+    template <boost::asio::completion_token_for<signature> Token>
+    auto operator()(Token&& token) && {
+      return boost::asio::async_initiate<Token, signature>(initiate{}, token, queue_, node_);
+    }
+
+  private:
+    friend class waiter_queue;
+    wait_op(waiter_queue* q, wait_node* n) noexcept : queue_(q), node_(n) {}
+    waiter_queue* queue_;
+    wait_node* node_;
+  };
+
+  /// Parks the awaiting coroutine in `node` (which must outlive the wait) at the back. After
+  /// it, the caller leaves the queue with `node.unlink()` (Python's `waiters.remove(fut)`).
+  [[nodiscard]] wait_op wait(wait_node& node) noexcept { return {this, &node}; }
+
+  /// Wakes up to n waiters that still wait, oldest first; how many it woke.
+  std::size_t wake(std::size_t n) {
+    std::size_t woken = 0;
+    for (auto it = nodes_.begin(); it != nodes_.end() && woken < n;) {
+      wait_node& node = *it++;  // resuming is a post: the list stays as it is meanwhile
+      if (node.done()) continue;
+      node.state_ = wait_node::state::woken;
+      node.resume_(node, nullptr);
+      ++woken;
+    }
+    return woken;
+  }
+  /// Wakes the oldest waiter if it still waits: a lock's handoff, never two at once.
+  void wake_first() {
+    if (!nodes_.empty() && !nodes_.front().done()) wake(1);
+  }
+  /// Wakes every waiter that still waits.
+  std::size_t wake_all() { return wake(static_cast<std::size_t>(-1)); }
+  /// True if some queued waiter has not been cancelled (Python: `any(not w.cancelled())`).
+  bool any_waiting() const noexcept { return !nodes_.empty(); }
+
+private:
+  using list = boost::intrusive::list<wait_node, boost::intrusive::constant_time_size<false>>;
+
+  template <class Handler>
+  using allocator = boost::asio::recycling_allocator<Handler>;
+
+  template <class Handler>
+  static void resume(wait_node& node, std::exception_ptr error) {
+    allocator<Handler> alloc;
+    auto* parked = static_cast<Handler*>(std::exchange(node.handler_, nullptr));
+    Handler handler = std::move(*parked);
+    std::destroy_at(parked);
+    alloc.deallocate(parked, 1);
+    // Clearing the slot destroys a running cancel_waiter: after it, only locals are touched.
+    boost::asio::get_associated_cancellation_slot(handler).clear();
+    auto ex = boost::asio::get_associated_executor(handler);
+    boost::asio::post(ex, [handler = std::move(handler), error = std::move(error)]() mutable {
+      if (auto cancel = take_pending_cancel()) error = std::move(cancel);
+      std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(error)});
+    });
+  }
+
+  struct cancel_waiter {
+    wait_node* node;
+    void operator()(boost::asio::cancellation_type_t) const {
+      if (node->done()) return;
+      node->state_ = wait_node::state::cancelled;
+      node->unlink();  // a cancelled waiter is ignored from now on, as Python ignores it
+      node->resume_(*node, std::make_exception_ptr(cancelled_error()));
+    }
+  };
+
+  struct initiate {
+    template <class Handler>
+    void operator()(Handler handler, waiter_queue* queue, wait_node* node) const {
+      if (begin_await(queue->what_)) {
+        node->state_ = wait_node::state::cancelled;
+        auto error = current_task_state()->take_cancel_request();
+        return post_resume<std::exception_ptr>(std::move(handler), {nullptr, std::move(error)});
+      }
+      allocator<Handler> alloc;
+      Handler* parked = alloc.allocate(1);
+      std::construct_at(parked, std::move(handler));
+      node->handler_ = parked;
+      node->resume_ = &waiter_queue::resume<Handler>;
+      node->state_ = wait_node::state::waiting;
+      queue->nodes_.push_back(*node);
+      auto slot = boost::asio::get_associated_cancellation_slot(*parked);
+      if (slot.is_connected()) slot.template emplace<cancel_waiter>(node);
+    }
+  };
+
+  list nodes_;
+  const char* what_;
+};
+
+}  // namespace asyncio::detail
