@@ -36,7 +36,7 @@ private:
         return post_resume<R>(std::move(handler),
                               outcome<R>{current_task_state()->take_cancel_request()});
       auto& loop = get_running_loop();
-      // Keeps the loop running while the thread works; the handler's executor posts it back.
+      // Keeps the loop running while the thread works.
       auto work = boost::asio::make_work_guard(loop.get_executor());
       boost::asio::post(loop.default_executor(), [handler = std::move(handler), fn = std::move(fn),
                                                   work = std::move(work)]() mutable {
@@ -49,7 +49,13 @@ private:
         } catch (...) {
           result.error = std::current_exception();
         }
-        post_resume<R>(std::move(handler), std::move(result));
+        // Back to the loop's thread through its plain executor, the handler only moved: the
+        // handler's own executor holds the task, whose count only the loop's thread may touch.
+        auto loop_executor = work.get_executor();
+        boost::asio::post(loop_executor, [handler = std::move(handler), result = std::move(result),
+                                          work = std::move(work)]() mutable {
+          post_resume<R>(std::move(handler), std::move(result));
+        });
       });
     }
   };
