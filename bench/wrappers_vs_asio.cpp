@@ -4,8 +4,11 @@
 //   W1  spawn N tasks that each yield once and return an int, gather all     tasks/s
 //   W2  N tasks each sleeping 100 ms at once                                 wall / 100 ms
 //   W3  N tasks waiting on a timer                                           RSS bytes / task
+//   W4  two tasks pass a token back and forth N times through two queues      ns / handoff
+//       (raw: experimental::channel)
 //
-// Each measurement runs in a forked child, so every one starts from the same heap.
+// Beside them, heap allocations per uncontended lock acquire+release and queue put+get (the
+// promise: none). Each measurement runs in a forked child, so every one starts from the same heap.
 // Absolute numbers swing between runs on a shared VM; the ratios are the result.
 
 #include <asyncio.hpp>
@@ -14,6 +17,7 @@
 
 #include <fmt/core.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,8 +26,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <new>
+
+// Every heap allocation of the process, counted (for the allocations-per-operation line).
+// GCC flags free() after an inlined `new` as mismatched; here both sides are ours.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+static std::atomic<long> allocations{0};
+
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -140,6 +160,83 @@ asyncio::coroutine<double> w3_main(int n) {
 
 double w3_wrapped(int n) { return asyncio::run(w3_main(n)); }
 
+// ---- W4: a token passed back and forth, n round trips = 2n handoffs ----
+
+using raw_channel = asio::experimental::channel<void(boost::system::error_code, int)>;
+
+asio::awaitable<void> raw_ping(raw_channel& out, raw_channel& in, int n) {
+  for (int i = 0; i < n; ++i) {
+    co_await out.async_send({}, i, asio::use_awaitable);
+    co_await in.async_receive(asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> raw_pong(raw_channel& in, raw_channel& out, int n) {
+  for (int i = 0; i < n; ++i) {
+    int token = co_await in.async_receive(asio::use_awaitable);
+    co_await out.async_send({}, token, asio::use_awaitable);
+  }
+}
+
+double w4_raw(int n) {
+  asio::io_context ctx(1);
+  raw_channel there(ctx, 1), back(ctx, 1);
+  auto rethrow = [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  };
+  auto start = clock_type::now();
+  asio::co_spawn(ctx, raw_ping(there, back, n), rethrow);
+  asio::co_spawn(ctx, raw_pong(there, back, n), rethrow);
+  ctx.run();
+  return seconds_since(start) * 1e9 / (2.0 * n);
+}
+
+asyncio::coroutine<void> ping(asyncio::queue<int>& out, asyncio::queue<int>& in, int n) {
+  for (int i = 0; i < n; ++i) {
+    co_await out.put(i);
+    co_await in.get();
+  }
+}
+
+asyncio::coroutine<void> pong(asyncio::queue<int>& in, asyncio::queue<int>& out, int n) {
+  for (int i = 0; i < n; ++i) {
+    int token = co_await in.get();
+    co_await out.put(token);
+  }
+}
+
+asyncio::coroutine<double> w4_main(int n) {
+  asyncio::queue<int> there(1), back(1);
+  auto start = clock_type::now();
+  auto a = asyncio::create_task(ping(there, back, n));
+  auto b = asyncio::create_task(pong(there, back, n));
+  co_await asyncio::gather(a, b);
+  co_return seconds_since(start) * 1e9 / (2.0 * n);
+}
+
+double w4_wrapped(int n) { return asyncio::run(w4_main(n)); }
+
+// ---- heap allocations per uncontended operation, after a warm-up ----
+
+asyncio::coroutine<void> lock_cycle(asyncio::lock& l) {
+  co_await l.acquire();
+  l.release();
+}
+
+asyncio::coroutine<void> queue_cycle(asyncio::queue<int>& q) {
+  co_await q.put(1);
+  co_await q.get();
+}
+
+template <class Thing>
+asyncio::coroutine<double> allocations_per(asyncio::coroutine<void> (*cycle)(Thing&), int n) {
+  Thing thing;
+  co_await cycle(thing);  // Asio's per-thread cache of coroutine frames fills here
+  long before = allocations.load();
+  for (int i = 0; i < n; ++i) co_await cycle(thing);
+  co_return double(allocations.load() - before) / n;
+}
+
 // Runs fn in a forked child and returns what it measured.
 double isolated(const std::function<double()>& fn) {
   int fds[2];
@@ -179,7 +276,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int spawn_n, sleep_n, memory_n, repeat;
+  int spawn_n, sleep_n, memory_n, handoff_n, repeat;
   std::string json_path;
   demo::po::options_description options("Options");
   // clang-format off
@@ -187,25 +284,26 @@ int main(int argc, char** argv) {
       ("spawn-tasks", demo::po::value(&spawn_n)->default_value(200'000), "W1 tasks")
       ("sleep-tasks", demo::po::value(&sleep_n)->default_value(100'000), "W2 tasks")
       ("memory-tasks", demo::po::value(&memory_n)->default_value(100'000), "W3 tasks")
+      ("round-trips", demo::po::value(&handoff_n)->default_value(500'000), "W4 round trips (2 handoffs each)")
       ("repeat", demo::po::value(&repeat)->default_value(5), "runs of each; the median is kept")
       ("json", demo::po::value(&json_path), "also write the results to this JSON file");
   // clang-format on
   demo::parse(argc, argv,
               "wrappers_vs_asio: the same workloads through asyncio-cpp and raw Asio, in one run.",
               options);
-  if (spawn_n < 1 || sleep_n < 1 || memory_n < 1 || spawn_n > 10'000'000 || sleep_n > 10'000'000 ||
-      memory_n > 10'000'000)
-    demo::usage_error(argv[0], "task counts must be 1-10000000");
+  for (int n : {spawn_n, sleep_n, memory_n, handoff_n})
+    if (n < 1 || n > 10'000'000) demo::usage_error(argv[0], "counts must be 1-10000000");
   if (repeat < 1 || repeat > 100) demo::usage_error(argv[0], "--repeat must be 1-100");
 
   std::vector<workload> workloads = {
       {"W1 spawn+yield+gather", "tasks/s", true, w1_raw, w1_wrapped, spawn_n},
       {"W2 100 ms sleeps", "x ideal", false, w2_raw, w2_wrapped, sleep_n},
       {"W3 waiting task", "bytes/task", false, w3_raw, w3_wrapped, memory_n},
+      {"W4 queue handoff", "ns/handoff", false, w4_raw, w4_wrapped, handoff_n},
   };
 
   boost::json::array rows;
-  fmt::print("{:<24} {:>10} {:>14} {:>14} {:>8}\n", "workload", "tasks", "raw Asio", "asyncio-cpp",
+  fmt::print("{:<24} {:>10} {:>14} {:>14} {:>8}\n", "workload", "n", "raw Asio", "asyncio-cpp",
              "ratio");
   for (auto& w : workloads) {
     std::vector<double> raw, wrapped;
@@ -219,19 +317,31 @@ int main(int argc, char** argv) {
     fmt::print("{:<24} {:>10} {:>10.3g} {:<3} {:>10.3g} {:<3} {:>7.3f}x\n", w.name, w.n, a, "", b,
                "", ratio);
     rows.push_back({{"workload", w.name},
-                    {"tasks", w.n},
+                    {"n", w.n},
                     {"unit", w.unit},
                     {"raw_asio", a},
                     {"asyncio_cpp", b},
                     {"cost_ratio", ratio}});
   }
   fmt::print(
-      "units: W1 tasks/s, W2 wall time / 100 ms, W3 RSS bytes per waiting task; "
-      "ratio = asyncio-cpp's cost over raw Asio's (medians of {} runs)\n",
+      "units: W1 tasks/s, W2 wall time / 100 ms, W3 RSS bytes per waiting task, W4 ns per "
+      "handoff;\nratio = asyncio-cpp's cost over raw Asio's (medians of {} runs)\n",
       repeat);
+
+  // Counts, not timings: one run of each is exact.
+  const int cycles = 100'000;
+  double lock_allocs = isolated([&] { return asyncio::run(allocations_per(lock_cycle, cycles)); });
+  double queue_allocs =
+      isolated([&] { return asyncio::run(allocations_per(queue_cycle, cycles)); });
+  fmt::print("heap allocations per uncontended lock acquire+release: {:g}, queue put+get: {:g}\n",
+             lock_allocs, queue_allocs);
+
   if (!json_path.empty()) {
     std::ofstream out(json_path);
-    out << boost::json::serialize(boost::json::object{{"results", rows}, {"repeat", repeat}})
+    boost::json::object allocs{{"lock_acquire_release", lock_allocs},
+                               {"queue_put_get", queue_allocs}};
+    out << boost::json::serialize(boost::json::object{
+               {"results", rows}, {"allocations_per_uncontended_op", allocs}, {"repeat", repeat}})
         << "\n";
     if (!out) {
       fmt::print(stderr, "cannot write {}\n", json_path);
