@@ -89,6 +89,30 @@ CO_TEST_CASE(many_waiters_random_cancels_no_one_stuck) {
   BOOST_TEST(!l.locked());
 }
 
+CO_TEST_CASE(wait_for_timeout_on_acquire_leaves_the_lock_to_the_next_in_line) {
+  asyncio::lock l;
+  co_await l.acquire();
+  std::vector<int> order;
+  auto next = asyncio::create_task(hold(l, order, 2));
+  BOOST_CHECK_THROW(co_await asyncio::wait_for(l.acquire(), 1ms), asyncio::timeout_error);
+  l.release();
+  co_await *next;
+  BOOST_TEST(order == std::vector<int>{2}, boost::test_tools::per_element());
+  BOOST_TEST(!l.locked());
+}
+
+CO_TEST_CASE(a_waiting_task_shows_what_it_waits_on) {
+  asyncio::lock l;
+  co_await l.acquire();
+  auto t = asyncio::create_task(l.acquire(), "locker");
+  co_await asyncio::sleep(0s);
+  auto report = asyncio::format_tasks(asyncio::get_running_loop());
+  BOOST_TEST(report.find("awaiting lock") != std::string::npos, report);
+  l.release();
+  co_await *t;
+  BOOST_TEST(l.locked());  // t holds it now
+}
+
 CO_TEST_CASE(event_wakes_every_waiter) {
   asyncio::event e;
   int woke = 0;
@@ -150,6 +174,28 @@ CO_TEST_CASE(condition_notify_n_and_wait_for) {
     BOOST_TEST(c.locked());  // held again on return
   }
   co_await *s;
+}
+
+CO_TEST_CASE(a_notified_waiter_cancelled_before_it_runs_passes_the_notify_on) {
+  asyncio::condition c;
+  int woke = 0;
+  auto waiter = [](asyncio::condition& c, int& woke) -> asyncio::coroutine<void> {
+    auto held = co_await c.scoped();
+    co_await c.wait();
+    ++woke;
+  };
+  auto a = asyncio::create_task(waiter(c, woke));
+  auto b = asyncio::create_task(waiter(c, woke));
+  co_await asyncio::sleep(0s);
+  {
+    auto held = co_await c.scoped();
+    c.notify(1);  // wakes a...
+    a.cancel();   // ...which is cancelled before it runs: b must get the notify
+  }
+  BOOST_CHECK_THROW(co_await *a, asyncio::cancelled_error);
+  co_await *b;
+  BOOST_TEST(woke == 1);
+  BOOST_TEST(!c.locked());  // a took the lock back before it ended, then released it
 }
 
 CO_TEST_CASE(semaphore_limits_concurrency_fifo_and_bounded_release_throws) {

@@ -149,6 +149,22 @@ CO_TEST_CASE(a_cancelled_put_keeps_no_slot) {
   BOOST_TEST(q.get_nowait() == 2);
 }
 
+CO_TEST_CASE(wait_for_timeout_on_get_loses_no_item) {
+  asyncio::queue<int> q;
+  BOOST_CHECK_THROW(co_await asyncio::wait_for(q.get(), 1ms), asyncio::timeout_error);
+  auto later = asyncio::create_task(q.get());
+  co_await asyncio::sleep(0s);
+  q.put_nowait(5);
+  BOOST_TEST(co_await *later == 5);
+  BOOST_TEST(q.empty());
+
+  asyncio::queue<int> full(1);
+  full.put_nowait(1);
+  BOOST_CHECK_THROW(co_await asyncio::wait_for(full.put(2), 1ms), asyncio::timeout_error);
+  BOOST_TEST(full.qsize() == 1u);  // the timed-out put left nothing behind
+  BOOST_TEST(full.get_nowait() == 1);
+}
+
 CO_TEST_CASE(many_producers_and_consumers_with_random_cancels_lose_nothing) {
   // Consumers are cancelled at random while waiting; every item still arrives exactly once.
   asyncio::queue<int> q(4);
@@ -164,7 +180,7 @@ CO_TEST_CASE(many_producers_and_consumers_with_random_cancels_lose_nothing) {
   for (int p = 0; p < 5; ++p) producers.push_back(asyncio::create_task(producer(q, p * 100, 100)));
   std::mt19937 rng(7);
   for (int c = 0; c < 3; ++c) consumers.push_back(asyncio::create_task(consumer(q, got)));
-  while (got.size() < static_cast<std::size_t>(items)) {
+  for (int round = 0; round < 100'000 && got.size() < static_cast<std::size_t>(items); ++round) {
     co_await asyncio::sleep(0s);
     if (rng() % 4 == 0) {  // cancel a consumer, start a fresh one
       auto i = rng() % consumers.size();
