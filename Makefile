@@ -32,6 +32,7 @@ demo: build-release
 	./build/release/demos/painting_while_reading --mode both
 	./build/release/demos/coroutine_object
 	./build/release/demos/futures
+	./build/release/demos/producer_consumer --quiet
 	./build/release/demos/timeouts_and_cancellation
 	@echo
 	@echo "Each demo takes --help; try e.g. painting_while_reading --pages 20 --scale 1."

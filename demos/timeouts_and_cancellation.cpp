@@ -3,14 +3,14 @@
 // The same program in Python:
 //
 //   try:
-//       await asyncio.wait_for(slow_download(), timeout=0.2)     # cancels it, waits for cleanup
+//       await asyncio.wait_for(slow_download(), timeout=0.2)  # cancels it, waits for cleanup
 //   except TimeoutError: ...
-//   async with asyncio.timeout(0.1) as cm:                        # a scope, pushed back once
+//   async with asyncio.timeout(0.1) as cm:                     # a scope, pushed back once
 //       cm.reschedule(loop.time() + 0.3); await work(0.2)
-//   t.cancel("user pressed stop")                                # CancelledError("user pressed
-//   stop") await asyncio.shield(save)                                    # cancel the waiter, not
-//   the save async with asyncio.TaskGroup() as tg:                         # one child fails:
-//       tg.create_task(ok(1)); tg.create_task(fails()); ...       # the others are cancelled
+//   t.cancel("user pressed stop")                 # CancelledError("user pressed stop")
+//   await asyncio.shield(save)                    # cancels the waiter, not the save
+//   async with asyncio.TaskGroup() as tg:         # one child fails: the others are cancelled
+//       tg.create_task(ok(1)); tg.create_task(fails()); ...
 
 #include <asyncio.hpp>
 
