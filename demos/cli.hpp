@@ -1,10 +1,14 @@
 #pragma once
 
-// The command line of every demo: --help, and bad usage as a message plus exit status 2.
+// The command line of every demo: --help, --trace, and bad usage as a message plus exit
+// status 2.
+
+#include <asyncio/trace.hpp>
 
 #include <boost/program_options.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -12,11 +16,22 @@ namespace demo {
 
 namespace po = boost::program_options;
 
-/// Parses argv against `options` (which gets --help added). --help prints `about` and the
-/// options and exits 0; anything wrong prints why and exits 2.
+/// --trace FILE: asyncio::trace_to(FILE), once it is known that FILE can be written.
+inline void trace_to(const std::string& path) {
+  if (!std::ofstream(path)) throw po::error("cannot write the trace file '" + path + "'");
+  asyncio::trace_to(path);
+}
+
+/// Parses argv against `options` (which gets --help and --trace added). --help prints `about`
+/// and the options and exits 0; anything wrong prints why and exits 2.
 inline po::variables_map parse(int argc, char** argv, const std::string& about,
                                po::options_description options) {
-  options.add_options()("help,h", "show this help and exit");
+  // clang-format off
+  options.add_options()
+      ("trace", po::value<std::string>()->notifier(&trace_to),
+       "record every task's life to this Chrome Trace JSON file (open it in Perfetto)")
+      ("help,h", "show this help and exit");
+  // clang-format on
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);

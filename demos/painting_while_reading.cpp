@@ -72,7 +72,9 @@ asyncio::coroutine<void> read(demo::timeline& tl, plan p) {
 }
 
 asyncio::coroutine<void> run_async(demo::timeline& tl, plan p) {
-  co_await asyncio::gather(paint(tl, p), read(tl, p));
+  auto painter = asyncio::create_task(paint(tl, p), "painter");  // named for --trace
+  auto reader = asyncio::create_task(read(tl, p), "reader");
+  co_await asyncio::gather(painter, reader);
 }
 
 double show(const char* title, const plan& p, bool async, int width, bool ascii) {

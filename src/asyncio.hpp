@@ -17,4 +17,5 @@
 #include <asyncio/task_group.hpp>
 #include <asyncio/threads.hpp>
 #include <asyncio/timeout.hpp>
+#include <asyncio/trace.hpp>
 #include <asyncio/wait.hpp>

@@ -1,6 +1,7 @@
 #include <asyncio/event_loop.hpp>
 
 #include <asyncio/detail/log.hpp>
+#include <asyncio/trace.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -36,8 +37,8 @@ struct handle::state {
   void run(event_loop& loop) {
     if (cancelled) return;
     auto f = std::move(fn);
-    if (!loop.get_debug()) return invoke_logged(f);
-    detail::run_timed_step(
+    if (!loop.instrumented()) return invoke_logged(f);
+    detail::run_instrumented_step(
         loop, nullptr, [](void* f) { invoke_logged(*static_cast<std::function<void()>*>(f)); }, &f);
   }
 };
@@ -54,12 +55,20 @@ bool handle::cancelled() const noexcept { return state_ && state_->cancelled; }
 event_loop::event_loop() {
   const char* env = std::getenv("ASYNCIO_DEBUG");
   debug_ = env && *env && std::string_view(env) != "0";
+  if (detail::trace::enabled()) trace_id_ = detail::trace::loop_opened();
 }
 
 event_loop::~event_loop() {
   // Threads still running to_thread work post back into the io_context: let them finish first.
   if (pool_) pool_->join();
-  if (pending_.empty() || running_loop) return;
+  // A closed loop has written its trace already, unless cancelling added to it.
+  if (cancel_pending() || !closed_) {
+    if (trace_id_) detail::trace::loop_closed(trace_id_);
+  }
+}
+
+bool event_loop::cancel_pending() {
+  if (pending_.empty() || running_loop) return false;
   // Tasks left pending: Python's GC would report and drop them. We report them too, then
   // cancel them and let them unwind, so no coroutine frame (or what it owns) outlives the loop.
   auto tasks = all_tasks();
@@ -73,6 +82,7 @@ event_loop::~event_loop() {
   while (!pending_.empty() && context_.poll() > 0) {
   }
   running_loop = nullptr;
+  return true;
 }
 
 void event_loop::check_open() const {
@@ -121,6 +131,7 @@ void event_loop::close() {
     pool_->join();
     pool_.reset();
   }
+  if (trace_id_) detail::trace::loop_closed(trace_id_);
 }
 
 handle event_loop::call_soon(std::function<void()> fn) {
@@ -165,12 +176,16 @@ std::vector<task<void>> event_loop::all_tasks() {
 
 event_loop* detail::running_loop() noexcept { return asyncio::running_loop; }
 
-void detail::run_timed_step(event_loop& loop, const task_state_base* task, void (*step)(void*),
-                            void* arg) {
+void detail::run_instrumented_step(event_loop& loop, const task_state_base* task,
+                                   void (*step)(void*), void* arg) {
   auto start = event_loop::clock::now();
   step(arg);
-  auto took = event_loop::clock::now() - start;
-  if (took > loop.slow_callback_duration())
+  auto end = event_loop::clock::now();
+  if (loop.trace_id())
+    trace::step(loop.trace_id(), task ? task->id() : 0, task ? task->get_name() : "callbacks",
+                start, end);
+  auto took = end - start;
+  if (loop.get_debug() && took > loop.slow_callback_duration())
     log().warn("Executing {} took {:.3f} seconds",
                task ? "task '" + task->get_name() + "'" : std::string("a callback"),
                std::chrono::duration<double>(took).count());

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -73,6 +74,10 @@ public:
   void set_debug(bool enabled) noexcept { debug_ = enabled; }
   bool get_debug() const noexcept { return debug_; }
   void set_slow_callback_duration(clock::duration d) noexcept { slow_callback_duration_ = d; }
+  /// This loop's number in the trace file (see trace_to()), or 0 if it is not traced.
+  std::uint32_t trace_id() const noexcept { return trace_id_; }
+  /// Debug mode or tracing: each step goes through run_instrumented_step().
+  bool instrumented() const noexcept { return debug_ || trace_id_ != 0; }
   clock::duration slow_callback_duration() const noexcept { return slow_callback_duration_; }
 
   /// loop.time(): the loop's clock, which call_at and timers use.
@@ -108,6 +113,8 @@ public:
 
 private:
   void check_open() const;
+  /// Cancels and unwinds the tasks left pending at destruction; false if there were none.
+  bool cancel_pending();
   void check_not_running() const;
   using pending_list = boost::intrusive::list<
       detail::task_state_base,
@@ -122,6 +129,7 @@ private:
   std::optional<boost::asio::thread_pool> pool_;
   std::atomic<bool> running_ = false;
   bool debug_;
+  std::uint32_t trace_id_ = 0;
   clock::duration slow_callback_duration_ = std::chrono::milliseconds(100);
   bool closed_ = false;
   bool stopping_ = false;
@@ -133,8 +141,10 @@ event_loop& get_running_loop();
 namespace detail {
 /// The loop running on this thread, or null.
 event_loop* running_loop() noexcept;
-/// Debug mode: runs one step of `task` (null: a plain callback), warning if it was slow.
-void run_timed_step(event_loop& loop, const task_state_base* task, void (*step)(void*), void* arg);
+/// Debug mode or tracing: runs one step of `task` (null: a plain callback), warns if it was
+/// slow (debug) and records it (tracing).
+void run_instrumented_step(event_loop& loop, const task_state_base* task, void (*step)(void*),
+                           void* arg);
 }  // namespace detail
 
 }  // namespace asyncio

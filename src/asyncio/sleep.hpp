@@ -1,6 +1,7 @@
 #pragma once
 
 #include <asyncio/detail/outcome.hpp>
+#include <asyncio/trace.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -58,8 +59,10 @@ private:
       auto* n = new node<Handler>(std::move(handler), delay, std::move(value));
       auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
       if (slot.is_connected()) slot.template emplace<cancel_timer>(&n->timer);
+      if (trace::enabled()) trace::wait_began(n, "sleep", delay);
       // Runs through the handler's executor, i.e. already inside the awaiting task's step.
       n->timer.async_wait([n](boost::system::error_code ec) {
+        if (trace::enabled()) trace::wait_ended(n, "sleep");
         std::unique_ptr<node<Handler>> owned(n);
         boost::asio::get_associated_cancellation_slot(owned->handler).clear();
         auto result =

@@ -2,6 +2,7 @@
 
 #include <asyncio/detail/log.hpp>
 #include <asyncio/event_loop.hpp>
+#include <asyncio/trace.hpp>
 
 #include <atomic>
 
@@ -88,6 +89,7 @@ task_state_base::task_state_base(event_loop& loop, std::string name)
     : future_state_base(loop), id_(next_task_id.fetch_add(1, std::memory_order_relaxed)) {
   if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
   loop.register_task(*this);
+  if (loop.trace_id()) trace::task_created(loop.trace_id(), id_, get_name());
 }
 
 task_state_base::~task_state_base() {
@@ -132,6 +134,11 @@ void task_state_base::finish_run(std::exception_ptr error) {
   } else {
     finish(status::finished, std::move(error));
   }
+  if (loop().trace_id())
+    trace::task_finished(loop().trace_id(), id_,
+                         cancelled() ? "cancelled"
+                         : failed()  ? "failed"
+                                     : "finished");
 }
 
 task_state_base* current_task_state() noexcept { return current_task; }

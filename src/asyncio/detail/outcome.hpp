@@ -76,7 +76,10 @@ inline std::exception_ptr take_pending_cancel() noexcept {
 /// request makes the await throw cancelled_error.
 template <class T, class Handler>
 void resume(Handler& handler, outcome<T> result) {
-  if (auto cancel = take_pending_cancel()) result = outcome<T>{std::move(cancel)};
+  if (auto cancel = take_pending_cancel()) {
+    result = {};
+    result.error = std::move(cancel);
+  }
   std::move(handler)(std::move(result));
 }
 

@@ -39,8 +39,8 @@ public:
   void execute(F f) const {
     inner_.execute([task = task_, f = std::move(f)]() mutable {
       current_task_scope scope(task.get());
-      if (!task->loop().get_debug()) return std::move(f)();
-      run_timed_step(
+      if (!task->loop().instrumented()) return std::move(f)();
+      run_instrumented_step(
           task->loop(), task.get(), [](void* f) { std::move (*static_cast<F*>(f))(); }, &f);
     });
   }
