@@ -14,6 +14,7 @@
 #include <asyncio.hpp>
 
 #include "../demos/cli.hpp"
+#include "../demos/isolate.hpp"
 
 #include <fmt/core.h>
 #include <boost/asio/co_spawn.hpp>
@@ -23,7 +24,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
@@ -237,27 +237,9 @@ asyncio::coroutine<double> allocations_per(asyncio::coroutine<void> (*cycle)(Thi
   co_return double(allocations.load() - before) / n;
 }
 
-// Runs fn in a forked child and returns what it measured.
+// One number, measured in a fresh process.
 double isolated(const std::function<double()>& fn) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::close(fds[0]);
-    double v = fn();
-    (void)!::write(fds[1], &v, sizeof v);
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  double v = 0;
-  auto got = ::read(fds[0], &v, sizeof v);
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (got != sizeof v || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("a measurement failed");
-  return v;
+  return demo::isolated([&fn] { return std::vector<double>{fn()}; }).at(0);
 }
 
 struct workload {

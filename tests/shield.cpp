@@ -5,7 +5,9 @@
 BOOST_AUTO_TEST_SUITE(shield)
 
 CO_TEST_CASE(cancelling_the_awaiter_leaves_the_shielded_task_running) {
-  auto inner = asyncio::create_task(test::value_after(5ms, 42));
+  asyncio::future<int> release;  // the inner task ends only when the test says so
+  auto inner = asyncio::create_task(
+      [](asyncio::future<int> f) -> asyncio::coroutine<int> { co_return co_await *f; }(release));
   auto outer_fn = [](asyncio::task<int> inner) -> asyncio::coroutine<int> {
     co_return co_await asyncio::shield(inner);
   };
@@ -15,6 +17,7 @@ CO_TEST_CASE(cancelling_the_awaiter_leaves_the_shielded_task_running) {
   outer.cancel();
   BOOST_CHECK_THROW(co_await *outer, asyncio::cancelled_error);
   BOOST_TEST(!inner.done());  // still running
+  release.set_result(42);
   BOOST_TEST(co_await *inner == 42);
   BOOST_TEST(!inner.cancelled());
 }

@@ -1,0 +1,165 @@
+// "Minimum memory usage": N waiting threads against N waiting coroutines.
+//
+// The same experiment in Python:
+//
+//   def wait(ev): ev.wait()                                   # a thread: a stack of its own
+//   threads = [threading.Thread(target=wait, args=(ev,)) for _ in range(N)]
+//   async def await_(ev): await ev.wait()                     # a coroutine: one small frame
+//   tasks = [asyncio.create_task(await_(aev)) for _ in range(N)]
+//
+// Each side runs in a fresh process; once all N are waiting, its resident memory (RSS) and
+// virtual memory are read from /proc, then everyone is released and ends.
+
+#include <asyncio.hpp>
+
+#include "cli.hpp"
+#include "isolate.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/core.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <latch>
+#include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct memory {
+  double rss, virt;  // bytes
+};
+
+memory read_memory() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  return {resident * page, size * page};
+}
+
+double ms_since(clock_type::time_point t0) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+// {units started, ms to start them all, RSS bytes per unit, virtual bytes per unit}
+std::vector<double> measure_threads(long n) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool go = false;
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  auto before = read_memory();
+  auto t0 = clock_type::now();
+  std::latch waiting(n);
+  long started = 0;
+  try {
+    for (; started < n; ++started)
+      threads.emplace_back([&] {
+        std::unique_lock lock(m);
+        waiting.count_down();
+        cv.wait(lock, [&go] { return go; });
+      });
+  } catch (const std::system_error&) {  // the machine allows no more: measure what we have
+    waiting.count_down(n - started);
+  }
+  waiting.wait();
+  double start_ms = ms_since(t0);
+  auto after = read_memory();
+  {
+    std::lock_guard lock(m);
+    go = true;
+  }
+  cv.notify_all();
+  for (auto& t : threads) t.join();
+  double k = static_cast<double>(std::max(started, 1L));
+  return {double(started), start_ms, (after.rss - before.rss) / k, (after.virt - before.virt) / k};
+}
+
+asyncio::coroutine<void> waiter(asyncio::event& ev) { co_await ev.wait(); }
+
+asyncio::coroutine<std::vector<double>> measure_coroutines(long n) {
+  asyncio::event ev;
+  std::vector<asyncio::task<>> tasks;
+  tasks.reserve(n);  // the handles are ours, not the coroutines' cost
+  auto before = read_memory();
+  auto t0 = clock_type::now();
+  for (long i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(waiter(ev)));
+  co_await asyncio::sleep(0s);  // every task runs to its wait
+  double start_ms = ms_since(t0);
+  auto after = read_memory();
+  ev.set();
+  co_await asyncio::gather(tasks);
+  double k = static_cast<double>(n);
+  co_return std::vector<double>{k, start_ms, (after.rss - before.rss) / k,
+                                (after.virt - before.virt) / k};
+}
+
+std::string bytes(double b) {
+  if (b >= 1 << 20) return fmt::format("{:.1f} MiB", b / (1 << 20));
+  if (b >= 1 << 10) return fmt::format("{:.1f} KiB", b / (1 << 10));
+  return fmt::format("{:.0f} B", b);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace po = demo::po;
+  long n_threads, n_coroutines;
+  std::string json_path;
+  po::options_description options("Options");
+  // clang-format off
+  options.add_options()
+      ("threads", po::value(&n_threads)->default_value(1'000), "waiting threads (1-100000)")
+      ("coroutines", po::value(&n_coroutines)->default_value(100'000), "waiting coroutines (1-10000000)")
+      ("json", po::value(&json_path), "also write the results to this JSON file");
+  // clang-format on
+  demo::parse(argc, argv,
+              "threads_vs_coroutines: what one waiting thread costs, against one waiting "
+              "coroutine.\nRSS and virtual memory per unit, and the time to start them all.",
+              options);
+  if (n_threads < 1 || n_threads > 100'000) demo::usage_error(argv[0], "--threads must be 1-100000");
+  if (n_coroutines < 1 || n_coroutines > 10'000'000)
+    demo::usage_error(argv[0], "--coroutines must be 1-10000000");
+
+  auto t = demo::isolated([n_threads] { return measure_threads(n_threads); });
+  auto c = demo::isolated([n_coroutines] { return asyncio::run(measure_coroutines(n_coroutines)); });
+
+  fmt::print("  {:<11} {:>10} {:>12} {:>14} {:>12} {:>14}\n", "", "waiting", "start all",
+             "start / unit", "RSS / unit", "virtual / unit");
+  for (auto [name, r] : {std::pair{"threads", t}, std::pair{"coroutines", c}})
+    fmt::print("  {:<11} {:>10} {:>9.1f} ms {:>11.2f} us {:>12} {:>14}\n", name, r[0], r[1],
+               r[1] * 1000 / r[0], bytes(r[2]), bytes(r[3]));
+  if (t[0] < n_threads)
+    fmt::print("  (the machine allowed only {} of the {} threads asked for)\n", t[0], n_threads);
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  fmt::print("\n  one thread costs {:.0f}x the RSS, {:.0f}x the virtual memory and {:.0f}x the "
+             "start time of one coroutine.\n",
+             ratio(t[2], c[2]), ratio(t[3], c[3]), ratio(t[1] / t[0], c[1] / c[0]));
+  fmt::print(
+      "\nA thread is a kernel task with its own stack ({} reserved, pages touched become RSS);\n"
+      "a waiting coroutine is its task's frames on the heap, the waiter node inside them.\n"
+      "Try --threads 10000 --coroutines 1000000.\n",
+      bytes(t[3]));
+
+  if (!json_path.empty()) {
+    auto record = [](const std::vector<double>& r) {
+      return boost::json::object{{"count", r[0]},
+                                 {"start_ms", r[1]},
+                                 {"rss_bytes_per_unit", r[2]},
+                                 {"virtual_bytes_per_unit", r[3]}};
+    };
+    std::ofstream file(json_path);
+    file << boost::json::serialize(boost::json::object{{"threads", record(t)},
+                                                       {"coroutines", record(c)}})
+         << "\n";
+    if (!file) {
+      fmt::print(stderr, "cannot write {}\n", json_path);
+      return 1;
+    }
+  }
+}
