@@ -27,15 +27,24 @@ build-%: deps
 	cmake --preset $* >/dev/null
 	cmake --build --preset $*
 
-# The tour: painting_while_reading both ways, then the other demos briefly.
+# The tour: the four ideas of the notes in order, then the other demos briefly.
+DEMOS := ./build/release/demos
 demo: build-release
-	./build/release/demos/painting_while_reading --mode both
-	./build/release/demos/coroutine_object
-	./build/release/demos/futures
-	./build/release/demos/producer_consumer --quiet
-	./build/release/demos/timeouts_and_cancellation
+	$(DEMOS)/painting_while_reading --mode both
+	$(DEMOS)/sync_vs_async --jobs 20
+	$(DEMOS)/threads_vs_coroutines
+	$(DEMOS)/threads_vs_processes
+	$(DEMOS)/coroutine_object
+	$(DEMOS)/futures
+	$(DEMOS)/producer_consumer --quiet
+	$(DEMOS)/timeouts_and_cancellation
 	@echo
-	@echo "Each demo takes --help; try e.g. painting_while_reading --pages 20 --scale 1."
+	@echo "Bigger runs (every demo takes --help, and --trace FILE.json for Perfetto):"
+	@echo "  $(DEMOS)/painting_while_reading --pages 20 --scale 1"
+	@echo "  $(DEMOS)/sync_vs_async --sweep --jobs 10000 --plot scaling.svg --timeline"
+	@echo "  $(DEMOS)/threads_vs_coroutines --threads 10000 --coroutines 1000000"
+	@echo "  $(DEMOS)/threads_vs_processes --workers 8 --increments 10000000"
+	@echo "  $(DEMOS)/producer_consumer --producers 5 --items 20 --maxsize 2"
 
 test: build-release
 	ctest --preset release

@@ -15,8 +15,8 @@
 #include "cli.hpp"
 #include "isolate.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/core.h>
+#include <boost/json.hpp>
 
 #include <condition_variable>
 #include <fstream>
@@ -122,12 +122,14 @@ int main(int argc, char** argv) {
               "threads_vs_coroutines: what one waiting thread costs, against one waiting "
               "coroutine.\nRSS and virtual memory per unit, and the time to start them all.",
               options);
-  if (n_threads < 1 || n_threads > 100'000) demo::usage_error(argv[0], "--threads must be 1-100000");
+  if (n_threads < 1 || n_threads > 100'000)
+    demo::usage_error(argv[0], "--threads must be 1-100000");
   if (n_coroutines < 1 || n_coroutines > 10'000'000)
     demo::usage_error(argv[0], "--coroutines must be 1-10000000");
 
   auto t = demo::isolated([n_threads] { return measure_threads(n_threads); });
-  auto c = demo::isolated([n_coroutines] { return asyncio::run(measure_coroutines(n_coroutines)); });
+  auto c =
+      demo::isolated([n_coroutines] { return asyncio::run(measure_coroutines(n_coroutines)); });
 
   fmt::print("  {:<11} {:>10} {:>12} {:>14} {:>12} {:>14}\n", "", "waiting", "start all",
              "start / unit", "RSS / unit", "virtual / unit");
@@ -137,9 +139,10 @@ int main(int argc, char** argv) {
   if (t[0] < n_threads)
     fmt::print("  (the machine allowed only {} of the {} threads asked for)\n", t[0], n_threads);
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-  fmt::print("\n  one thread costs {:.0f}x the RSS, {:.0f}x the virtual memory and {:.0f}x the "
-             "start time of one coroutine.\n",
-             ratio(t[2], c[2]), ratio(t[3], c[3]), ratio(t[1] / t[0], c[1] / c[0]));
+  fmt::print(
+      "\n  one thread costs {:.0f}x the RSS, {:.0f}x the virtual memory and {:.0f}x the "
+      "start time of one coroutine.\n",
+      ratio(t[2], c[2]), ratio(t[3], c[3]), ratio(t[1] / t[0], c[1] / c[0]));
   fmt::print(
       "\nA thread is a kernel task with its own stack ({} reserved, pages touched become RSS);\n"
       "a waiting coroutine is its task's frames on the heap, the waiter node inside them.\n"
@@ -154,8 +157,8 @@ int main(int argc, char** argv) {
                                  {"virtual_bytes_per_unit", r[3]}};
     };
     std::ofstream file(json_path);
-    file << boost::json::serialize(boost::json::object{{"threads", record(t)},
-                                                       {"coroutines", record(c)}})
+    file << boost::json::serialize(
+                boost::json::object{{"threads", record(t)}, {"coroutines", record(c)}})
          << "\n";
     if (!file) {
       fmt::print(stderr, "cannot write {}\n", json_path);

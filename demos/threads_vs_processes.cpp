@@ -20,8 +20,8 @@
 
 #include "cli.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/core.h>
+#include <boost/json.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,8 +48,8 @@ struct row {
 // `counter += 1` as two steps, as it really is: another thread may write in between. (A
 // relaxed atomic load and store race the same way, without undefined behaviour.)
 void bump_racing(std::atomic<long>& counter, long n) {
-  for (long i = 0; i < n; ++i) counter.store(counter.load(std::memory_order_relaxed) + 1,
-                                             std::memory_order_relaxed);
+  for (long i = 0; i < n; ++i)
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 template <class Body>
@@ -161,7 +161,8 @@ int main(int argc, char** argv) {
   auto [child, parent] = run_process(n);
   ms = since_ms(t0);
   rows.push_back({"process (fork): child's count", n, child, ms, "its own copy of the memory"});
-  rows.push_back({"process (fork): parent's after", 0, parent, ms, "the child's bumps never came back"});
+  rows.push_back(
+      {"process (fork): parent's after", 0, parent, ms, "the child's bumps never came back"});
 
   long shared = 0;
   t0 = clock_type::now();

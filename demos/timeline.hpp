@@ -28,8 +28,12 @@ public:
   double now_ms() const {
     return std::chrono::duration<double, std::milli>(clock::now() - origin_).count();
   }
+  /// A span from start_ms to now.
   void add(std::string actor, std::string what, double start_ms, bool busy) {
-    spans_.push_back({std::move(actor), std::move(what), start_ms, now_ms(), busy});
+    add(std::move(actor), std::move(what), start_ms, now_ms(), busy);
+  }
+  void add(std::string actor, std::string what, double start_ms, double end_ms, bool busy) {
+    spans_.push_back({std::move(actor), std::move(what), start_ms, end_ms, busy});
   }
   const std::vector<span>& spans() const { return spans_; }
   double total_ms() const {
@@ -49,9 +53,10 @@ public:
   }
 
   /// Rows of `width` columns; solid = busy, light = not, blank = idle; the legend names them.
+  /// `axis_ms` > 0 sets the time the width stands for, so that several charts compare.
   void print_chart(int width, bool ascii, const char* busy = "working",
-                   const char* not_busy = "waiting") const {
-    const double total = std::max(total_ms(), 1.0);
+                   const char* not_busy = "waiting", double axis_ms = 0) const {
+    const double total = std::max(axis_ms > 0 ? axis_ms : total_ms(), 1.0);
     const double per_column = total / width;
     std::vector<std::string> actors;
     for (const auto& s : spans_)
@@ -59,7 +64,7 @@ public:
         actors.push_back(s.actor);
     const char* solid = ascii ? "#" : "\u2588";
     const char* light = ascii ? "." : "\u2591";
-    fmt::print("  {:<8} 0 ms{:>{}} ms  (1 column = {:.0f} ms)\n", "", fmt::format("{:.0f}", total),
+    fmt::print("  {:<8} 0 ms{:>{}} ms  (1 column = {:.2g} ms)\n", "", fmt::format("{:.0f}", total),
                width - 4, per_column);
     for (const auto& actor : actors) {
       std::vector<int> cell(width, 0);  // 0 idle, 1 waiting, 2 busy
