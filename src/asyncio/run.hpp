@@ -39,6 +39,11 @@ void run_to_end(event_loop& loop, const task<>& main);
 
 }  // namespace detail
 
+/// asyncio.run's keyword arguments.
+struct run_options {
+  bool debug = false;  ///< debug mode (as set_debug(true)); ASYNCIO_DEBUG turns it on too
+};
+
 /// asyncio.run(main()): a new loop runs main to its end and gives its result (or rethrows).
 /// Then every task still pending is cancelled and awaited, and the loop is closed: after run()
 /// returns, no task, timer or handler of it is alive. Ctrl-C cancels the main task.
@@ -46,11 +51,6 @@ void run_to_end(event_loop& loop, const task<>& main);
 /// @code
 /// int main() { return asyncio::run(amain()); }
 /// @endcode
-/// asyncio.run's keyword arguments.
-struct run_options {
-  bool debug = false;  ///< debug mode (as set_debug(true)); ASYNCIO_DEBUG turns it on too
-};
-
 template <class T>
 T run(coroutine<T> main, run_options options = {}) {
   if (detail::running_loop())
