@@ -133,8 +133,8 @@ int main(int argc, char** argv) {
   if (mode != "sync") async_ms = show("async: two tasks, one thread", p, true, width, ascii);
 
   fmt::print(
-      "Expected: sync = every step in a row = {} ms; async = painting alone = {} ms "
-      "(or all busy steps, {} ms, if more).\n",
+      "Expected: sync = every step in a row = {} ms;\n"
+      "          async = painting alone = {} ms (or all busy steps, {} ms, if more).\n",
       (p.painting() + p.pages * p.page).count(), p.painting().count(), p.busy().count());
   if (mode == "both")
     fmt::print("Measured: sync {:.0f} ms, async {:.0f} ms: speed-up {:.2f}x.\n", sync_ms, async_ms,

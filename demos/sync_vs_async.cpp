@@ -200,8 +200,7 @@ void print_table(const std::vector<result>& rows, const config& c, bool timeline
     const bool trap = r.w == way::async_blocking;  // the loop's only thread, held by one job
     for (std::size_t i = 0; i < r.spans.size(); ++i)
       tl.add(fmt::format("job {}", i), "waits", r.spans[i].first, r.spans[i].second, trap);
-    tl.print_chart(80, ascii, "holds the loop's only thread",
-                   "waiting (its thread blocked, or its task suspended)", axis);
+    tl.print_chart(80, ascii, "holds the loop's thread", "waiting (blocked or suspended)", axis);
   }
 }
 
@@ -273,8 +272,8 @@ int main(int argc, char** argv) {
   fmt::print(
       "\nSequential takes the sum of the job times; a thread per job and async take about one\n"
       "job's time, async on a single thread; the pool, jobs/pool rounds. A blocking call inside\n"
-      "a coroutine stops the loop's only thread: as slow as sequential. Try --sweep --jobs 10000 "
-      "--plot scaling.svg.\n");
+      "a coroutine stops the loop's only thread: as slow as sequential.\n"
+      "Try --sweep --jobs 10000 --plot scaling.svg.\n");
 
   const auto fail = [](const std::string& path) {
     fmt::print(stderr, "cannot write {}\n", path);

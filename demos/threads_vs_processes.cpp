@@ -155,32 +155,31 @@ int main(int argc, char** argv) {
       ++locked;
     }
   });
-  rows.push_back({"threads, std::mutex", total, locked, ms, "the lock makes it one step"});
+  rows.push_back({"threads, std::mutex", total, locked, ms, "one at a time"});
 
   auto t0 = clock_type::now();
   auto [child, parent] = run_process(n);
   ms = since_ms(t0);
-  rows.push_back({"process (fork): child's count", n, child, ms, "its own copy of the memory"});
-  rows.push_back(
-      {"process (fork): parent's after", 0, parent, ms, "the child's bumps never came back"});
+  rows.push_back({"process (fork): child's count", n, child, ms, "its own copy of memory"});
+  rows.push_back({"process (fork): parent's after", 0, parent, ms, "never sees the child's"});
 
   long shared = 0;
   t0 = clock_type::now();
   asyncio::run(run_coroutines(shared, workers, n, false));
-  rows.push_back({"coroutines, one thread, no lock", total, shared, since_ms(t0),
-                  "they switch only at co_await"});
+  rows.push_back(
+      {"coroutines, one thread, no lock", total, shared, since_ms(t0), "switch only at co_await"});
 
   long across = 0;
   t0 = clock_type::now();
   asyncio::run(run_coroutines(across, workers, n, true));
-  rows.push_back({"coroutines, co_await mid-update", total, across, since_ms(t0),
-                  "an await between read and write lets the others in"});
+  rows.push_back(
+      {"coroutines, co_await mid-update", total, across, since_ms(t0), "others run at that await"});
 
   fmt::print("{} workers x {} increments each\n\n", workers, n);
-  fmt::print("  {:<32} {:>11} {:>11} {:>11} {:>9}\n", "who bumps the counter", "expected", "got",
+  fmt::print("  {:<31} {:>9} {:>9} {:>9} {:>9}\n", "who bumps the counter", "expected", "got",
              "lost", "time");
   for (const auto& r : rows)
-    fmt::print("  {:<32} {:>11} {:>11} {:>11} {:>6.1f} ms  {}\n", r.way, r.expected, r.got,
+    fmt::print("  {:<31} {:>9} {:>9} {:>9} {:>6.1f} ms  {}\n", r.way, r.expected, r.got,
                r.expected - r.got, r.ms, r.why);
   fmt::print(
       "\nThreads share one memory: without a lock their updates collide. A process gets a copy:\n"

@@ -64,8 +64,7 @@ public:
         actors.push_back(s.actor);
     const char* solid = ascii ? "#" : "\u2588";
     const char* light = ascii ? "." : "\u2591";
-    fmt::print("  {:<8} 0 ms{:>{}} ms  (1 column = {:.2g} ms)\n", "", fmt::format("{:.0f}", total),
-               width - 4, per_column);
+    fmt::print("  {:<8} 0 ms{:>{}} ms\n", "", fmt::format("{:.0f}", total), width - 4);
     for (const auto& actor : actors) {
       std::vector<int> cell(width, 0);  // 0 idle, 1 waiting, 2 busy
       for (const auto& s : spans_) {
@@ -78,7 +77,8 @@ public:
       for (int c : cell) row += c == 2 ? solid : c == 1 ? light : " ";
       fmt::print("  {:<8}|{}|\n", actor, row);
     }
-    fmt::print("  {:<8} {} {}   {} {}\n", "", solid, busy, light, not_busy);
+    fmt::print("  {:<8} {} {}   {} {}   (1 column = {:.2g} ms)\n", "", solid, busy, light, not_busy,
+               per_column);
   }
 
 private:
