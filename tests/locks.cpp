@@ -113,6 +113,23 @@ CO_TEST_CASE(a_waiting_task_shows_what_it_waits_on) {
   BOOST_TEST(l.locked());  // t holds it now
 }
 
+BOOST_AUTO_TEST_CASE(waiters_still_queued_when_the_run_ends_are_cancelled_and_unwind) {
+  asyncio::lock l;
+  asyncio::queue<int> q;
+  auto stuck = [](asyncio::lock& l, asyncio::queue<int>& q, test::live) -> asyncio::coroutine<void> {
+    auto a = asyncio::create_task(l.acquire());  // waits behind the main task, forever
+    auto b = asyncio::create_task(q.get());      // nothing is ever put
+    co_await l.acquire();
+    co_await asyncio::sleep(0s);  // a and b are queued now
+    BOOST_TEST(!a.done());
+    BOOST_TEST(!b.done());
+  };
+  asyncio::run(stuck(l, q, {}));  // main returns holding the lock; run cancels a and b
+  BOOST_TEST(test::live::count == 0);
+  BOOST_TEST(l.locked());  // the cancelled waiter took nothing
+  BOOST_TEST(q.empty());
+}
+
 CO_TEST_CASE(event_wakes_every_waiter) {
   asyncio::event e;
   int woke = 0;
