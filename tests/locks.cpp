@@ -116,7 +116,8 @@ CO_TEST_CASE(a_waiting_task_shows_what_it_waits_on) {
 BOOST_AUTO_TEST_CASE(waiters_still_queued_when_the_run_ends_are_cancelled_and_unwind) {
   asyncio::lock l;
   asyncio::queue<int> q;
-  auto stuck = [](asyncio::lock& l, asyncio::queue<int>& q, test::live) -> asyncio::coroutine<void> {
+  auto stuck = [](asyncio::lock& l, asyncio::queue<int>& q,
+                  test::live) -> asyncio::coroutine<void> {
     auto a = asyncio::create_task(l.acquire());  // waits behind the main task, forever
     auto b = asyncio::create_task(q.get());      // nothing is ever put
     co_await l.acquire();
