@@ -13,6 +13,7 @@
 #include <asyncio/run.hpp>
 #include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>
+#include <asyncio/streams.hpp>
 #include <asyncio/task.hpp>
 #include <asyncio/task_group.hpp>
 #include <asyncio/threads.hpp>

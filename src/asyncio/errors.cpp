@@ -27,6 +27,14 @@ std::string summary(const std::string& message, const std::vector<std::exception
 
 }  // namespace
 
+incomplete_read_error::incomplete_read_error(std::string partial,
+                                             std::optional<std::size_t> expected)
+    : std::runtime_error(std::to_string(partial.size()) + " bytes read on a total of " +
+                         (expected ? std::to_string(*expected) : std::string("undefined")) +
+                         " expected bytes"),
+      partial(std::move(partial)),
+      expected(expected) {}
+
 exception_group::exception_group(const std::string& message, std::vector<std::exception_ptr> errors)
     : std::runtime_error(summary(message, errors)), errors_(std::move(errors)) {}
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -58,6 +59,24 @@ public:
 class broken_barrier_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
+};
+
+/// asyncio.IncompleteReadError: the stream ended before the bytes asked for arrived. `partial`
+/// holds what did arrive; `expected` the count asked for (none for readuntil()).
+class incomplete_read_error : public std::runtime_error {
+public:
+  incomplete_read_error(std::string partial, std::optional<std::size_t> expected);
+  std::string partial;
+  std::optional<std::size_t> expected;
+};
+
+/// asyncio.LimitOverrunError: readuntil() met the buffer limit before the separator. The
+/// data stays in the buffer; `consumed` is how many bytes to drop to get past it.
+class limit_overrun_error : public std::runtime_error {
+public:
+  limit_overrun_error(const std::string& message, std::size_t consumed)
+      : std::runtime_error(message), consumed(consumed) {}
+  std::size_t consumed;
 };
 
 /// Several errors at once (Python's ExceptionGroup): a task_group whose children failed.

@@ -1,0 +1,344 @@
+#include <asyncio/streams.hpp>
+
+#include <asyncio/detail/log.hpp>
+#include <asyncio/event_loop.hpp>
+#include <asyncio/locks.hpp>
+#include <asyncio/shield.hpp>
+#include <asyncio/sleep.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <stdexcept>
+
+namespace asyncio {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// An Asio operation of a stream ended with operation_aborted: either the stream was closed
+// under it (the caller decides) or its task was cancelled, which reaches the caller as the
+// task's own cancelled_error, message and all.
+[[noreturn]] void throw_cancelled() {
+  if (auto request = detail::take_pending_cancel()) std::rethrow_exception(request);
+  throw cancelled_error();
+}
+
+[[noreturn]] void throw_error(boost::system::error_code ec, const char* what) {
+  if (ec == asio::error::operation_aborted) throw_cancelled();
+  throw boost::system::system_error(ec, what);
+}
+
+}  // namespace
+
+namespace detail {
+
+/// One connection: the socket, what was read and not yet taken, what is waiting to be sent.
+struct stream_state : std::enable_shared_from_this<stream_state> {
+  // Python's transport flow control: pause writers above 64 KiB unsent, resume at 16 KiB.
+  static constexpr std::size_t high_water = 64 * 1024, low_water = 16 * 1024;
+  static constexpr std::size_t read_chunk = 16 * 1024;
+
+  stream_state(tcp::socket s, std::size_t limit) : socket(std::move(s)), limit(limit) {}
+
+  static std::pair<stream_reader, stream_writer> open(tcp::socket s, std::size_t limit) {
+    auto state = std::make_shared<stream_state>(std::move(s), limit);
+    return {stream_reader(state), stream_writer(state)};
+  }
+
+  /// Reads one more chunk into the buffer, or notes the end of the stream.
+  coroutine<void> wait_for_data() {
+    if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
+    auto keep = shared_from_this();
+    reading = true;
+    const auto had = buffer.size();
+    buffer.resize(had + read_chunk);
+    auto [ec, n] =
+        co_await socket.async_read_some(asio::buffer(buffer.data() + had, read_chunk), no_throw);
+    reading = false;
+    buffer.resize(had + n);
+    if (ec == asio::error::eof || (ec && closed)) {
+      eof = true;  // the peer is done, or we closed it under the read: no more data
+    } else if (ec) {
+      throw_error(ec, "read");
+    }
+  }
+
+  std::string take(std::size_t n) {
+    std::string out = buffer.substr(0, n);
+    buffer.erase(0, n);
+    return out;
+  }
+
+  void write(std::string_view data) {
+    if (closing) throw std::runtime_error("write() after close()");
+    if (write_error) return;  // drain() reports it, as Python's does
+    pending.append(data);
+    if (pending.size() + in_flight.size() > high_water) paused = true;
+    send_more();
+  }
+
+  // Sends what is pending, one async_write at a time; at the end, closes if asked to.
+  void send_more() {
+    if (sending) return;
+    if (pending.empty() || write_error) {
+      if (closing) finish_close();
+      return;
+    }
+    sending = true;
+    std::swap(in_flight, pending);
+    asio::async_write(
+        socket, asio::buffer(in_flight),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->sent(ec); });
+  }
+
+  void sent(boost::system::error_code ec) {
+    sending = false;
+    in_flight.clear();
+    if (ec) {
+      write_error = std::make_exception_ptr(boost::system::system_error(ec, "write"));
+      pending.clear();
+    }
+    if (paused && (ec || pending.size() <= low_water)) {
+      paused = false;
+      drainers.wake_all();
+    }
+    send_more();
+  }
+
+  void finish_close() {
+    if (closed) return;
+    closed = true;
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);  // a read still waiting ends, and sees the end of the stream
+    closed_event.set();
+  }
+
+  tcp::socket socket;
+  std::size_t limit;
+  std::string buffer;  // read, not yet taken
+  bool eof = false, reading = false;
+  std::string pending, in_flight;  // to send; being sent
+  std::exception_ptr write_error;
+  bool sending = false, paused = false, closing = false, closed = false;
+  waiter_queue drainers{"drain"};
+  event closed_event;
+};
+
+/// A listening socket, and the task of each connection it accepted.
+struct server_state : std::enable_shared_from_this<server_state> {
+  server_state(tcp::acceptor a, client_connected_cb cb, std::size_t limit)
+      : acceptor(std::move(a)), callback(std::move(cb)), limit(limit) {}
+
+  static coroutine<void> accept_loop(std::shared_ptr<server_state> self) {
+    while (self->acceptor.is_open()) {
+      auto [ec, socket] = co_await self->acceptor.async_accept(no_throw);
+      if (!self->acceptor.is_open()) break;  // close()
+      if (ec == asio::error::operation_aborted) throw_cancelled();
+      if (ec) {  // e.g. out of descriptors: say so, breathe, go on (as Python does)
+        log().error("accept() failed: {}", ec.message());
+        co_await sleep(std::chrono::milliseconds(100));
+        continue;
+      }
+      std::erase_if(self->connections, [](const task<>& t) { return t.done(); });
+      auto [reader, writer] = stream_state::open(std::move(socket), self->limit);
+      self->connections.push_back(create_task(serve(self->callback, reader, writer)));
+    }
+  }
+
+  static coroutine<void> serve(client_connected_cb cb, stream_reader reader, stream_writer writer) {
+    try {
+      co_await cb(reader, writer);
+    } catch (const std::exception& e) {
+      log().error("Unhandled exception in client_connected_cb: {}", e.what());
+    }
+    writer.close();  // cancellation skips this: the socket then closes with the state
+  }
+
+  server handle() { return server(shared_from_this()); }
+
+  tcp::acceptor acceptor;
+  client_connected_cb callback;
+  std::size_t limit;
+  task<> accepting;
+  std::vector<task<>> connections;
+};
+
+}  // namespace detail
+
+// ---- stream_reader ----
+
+coroutine<std::string> stream_reader::read(std::ptrdiff_t n) {
+  auto& s = *s_;
+  if (n == 0) co_return std::string();
+  if (n < 0) {
+    while (!s.eof) co_await s.wait_for_data();
+    co_return s.take(s.buffer.size());
+  }
+  if (s.buffer.empty() && !s.eof) co_await s.wait_for_data();
+  co_return s.take(static_cast<std::size_t>(n));
+}
+
+coroutine<std::string> stream_reader::readexactly(std::size_t n) {
+  auto& s = *s_;
+  while (s.buffer.size() < n) {
+    if (s.eof) throw incomplete_read_error(s.take(s.buffer.size()), n);
+    co_await s.wait_for_data();
+  }
+  co_return s.take(n);
+}
+
+// As CPython's StreamReader.readuntil, limit rules included.
+coroutine<std::string> stream_reader::readuntil(std::string separator) {
+  auto& s = *s_;
+  if (separator.empty())
+    throw std::invalid_argument("Separator should be at least one-byte string");
+  std::size_t offset = 0;
+  std::size_t found;
+  for (;;) {
+    found = s.buffer.find(separator, offset);
+    if (found != std::string::npos) break;
+    if (s.buffer.size() + 1 >= separator.size()) offset = s.buffer.size() + 1 - separator.size();
+    if (offset > s.limit)
+      throw limit_overrun_error("Separator is not found, and chunk exceed the limit", offset);
+    if (s.eof) throw incomplete_read_error(s.take(s.buffer.size()), std::nullopt);
+    co_await s.wait_for_data();
+  }
+  if (found > s.limit)
+    throw limit_overrun_error("Separator is found, but chunk is longer than limit", found);
+  co_return s.take(found + separator.size());
+}
+
+coroutine<std::string> stream_reader::readline() {
+  auto& s = *s_;
+  std::string line;
+  try {
+    line = co_await readuntil("\n");
+  } catch (incomplete_read_error& e) {
+    line = std::move(e.partial);
+  } catch (const limit_overrun_error& e) {
+    // Drop the overlong line (or all of it that was read), as CPython does.
+    if (s.buffer.compare(e.consumed, 1, "\n") == 0)
+      s.buffer.erase(0, e.consumed + 1);
+    else
+      s.buffer.clear();
+    throw std::invalid_argument(e.what());
+  }
+  co_return line;
+}
+
+bool stream_reader::at_eof() const noexcept { return s_->eof && s_->buffer.empty(); }
+
+// ---- stream_writer ----
+
+void stream_writer::write(std::string_view data) { s_->write(data); }
+
+coroutine<void> stream_writer::drain() {
+  auto keep = s_;
+  auto& s = *keep;
+  while (s.paused && !s.write_error) {
+    detail::wait_node w;
+    auto error = co_await s.drainers.wait(w);
+    w.unlink();
+    if (error) std::rethrow_exception(error);
+  }
+  if (s.write_error) std::rethrow_exception(s.write_error);
+}
+
+void stream_writer::close() {
+  s_->closing = true;
+  s_->send_more();
+}
+
+bool stream_writer::is_closing() const noexcept { return s_->closing; }
+
+coroutine<void> stream_writer::wait_closed() {
+  auto keep = s_;
+  co_await keep->closed_event.wait();
+}
+
+boost::asio::ip::tcp::socket& stream_writer::socket() noexcept { return s_->socket; }
+
+// ---- connections and servers ----
+
+coroutine<std::pair<stream_reader, stream_writer>> open_connection(std::string host,
+                                                                   std::uint16_t port,
+                                                                   std::size_t limit) {
+  auto& loop = get_running_loop();
+  tcp::resolver resolver(loop.get_executor());
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(host, std::to_string(port), no_throw);
+  if (resolve_error) throw_error(resolve_error, "resolve");
+  tcp::socket socket(loop.get_executor());
+  auto [connect_error, endpoint] = co_await asio::async_connect(socket, endpoints, no_throw);
+  if (connect_error) throw_error(connect_error, "connect");
+  co_return detail::stream_state::open(std::move(socket), limit);
+}
+
+coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
+                               std::size_t limit) {
+  auto& loop = get_running_loop();
+  tcp::resolver resolver(loop.get_executor());
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(host, std::to_string(port), no_throw);
+  if (resolve_error) throw_error(resolve_error, "resolve");
+  tcp::acceptor acceptor(loop.get_executor());
+  const tcp::endpoint at = *endpoints.begin();
+  acceptor.open(at.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(at);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  auto state = std::make_shared<detail::server_state>(std::move(acceptor), std::move(cb), limit);
+  state->accepting = create_task(detail::server_state::accept_loop(state), "server");
+  co_return state->handle();
+}
+
+std::uint16_t server::port() const { return s_->acceptor.local_endpoint().port(); }
+
+bool server::is_serving() const noexcept { return s_->acceptor.is_open(); }
+
+void server::close() {
+  if (!s_->acceptor.is_open()) return;
+  boost::system::error_code ignored;
+  s_->acceptor.close(ignored);  // the accept loop ends
+}
+
+coroutine<void> server::wait_closed() {
+  auto keep = s_;
+  auto accepting = keep->accepting;
+  try {
+    co_await *accepting;
+  } catch (const cancelled_error&) {
+  }
+  // Connections accepted meanwhile are in the list too: it is only read once accepting ended.
+  for (auto t : keep->connections) {
+    try {
+      co_await *t;
+    } catch (const cancelled_error&) {
+    }
+  }
+}
+
+coroutine<void> server::serve_forever() {
+  auto keep = s_;
+  auto accepting = keep->accepting;
+  std::exception_ptr cancelled;
+  try {
+    co_await shield(accepting);  // ends when close() closes the acceptor
+  } catch (const cancelled_error&) {
+    cancelled = std::current_exception();
+  }
+  if (cancelled) {  // Python's serve_forever: cancelled, it closes the server and waits
+    close();
+    co_await wait_closed();
+    std::rethrow_exception(cancelled);
+  }
+}
+
+}  // namespace asyncio

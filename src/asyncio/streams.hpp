@@ -1,0 +1,112 @@
+#pragma once
+
+// asyncio's streams over TCP: open_connection() and start_server() give a stream_reader and a
+// stream_writer, as in Python. The socket underneath is a plain Asio tcp::socket on the loop's
+// io_context (writer.socket()), for whatever the wrappers do not cover.
+
+#include <asyncio/coroutine.hpp>
+#include <asyncio/task.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace asyncio {
+
+namespace detail {
+struct stream_state;
+struct server_state;
+}  // namespace detail
+
+/// The default buffer limit of a stream_reader (Python's 64 KiB).
+inline constexpr std::size_t stream_limit = 64 * 1024;
+
+/// asyncio.StreamReader: reads bytes (as std::string) from a connection, buffered up to a
+/// limit. Only one coroutine may wait for data at a time (std::runtime_error otherwise).
+class stream_reader {
+public:
+  /// read(n): up to n bytes, at least one unless the stream ended ("" then); n < 0: all
+  /// bytes until the end of the stream.
+  [[nodiscard]] coroutine<std::string> read(std::ptrdiff_t n = -1);
+  /// readline(): a line with its '\n' (without one at the end of the stream). A line longer
+  /// than the limit is dropped and std::invalid_argument thrown (Python's ValueError).
+  [[nodiscard]] coroutine<std::string> readline();
+  /// readexactly(n): n bytes, or incomplete_read_error with what came before the end.
+  [[nodiscard]] coroutine<std::string> readexactly(std::size_t n);
+  /// readuntil(separator): bytes up to and with the separator. limit_overrun_error if the
+  /// limit is reached first (the data stays buffered); incomplete_read_error at the end.
+  [[nodiscard]] coroutine<std::string> readuntil(std::string separator = "\n");
+  /// at_eof(): the stream ended and its buffer is empty.
+  bool at_eof() const noexcept;
+
+private:
+  friend struct detail::stream_state;
+  explicit stream_reader(std::shared_ptr<detail::stream_state> s) noexcept : s_(std::move(s)) {}
+  std::shared_ptr<detail::stream_state> s_;
+};
+
+/// asyncio.StreamWriter: write() buffers and sends in the background; drain() waits while
+/// more than 64 KiB is unsent (until it is down to 16 KiB), and reports a failed send.
+class stream_writer {
+public:
+  /// write(data): queued and sent in order; std::runtime_error after close().
+  void write(std::string_view data);
+  /// drain(): back-pressure; rethrows the error that broke the connection, if any.
+  [[nodiscard]] coroutine<void> drain();
+  /// close(): sends what is queued, then closes the connection.
+  void close();
+  bool is_closing() const noexcept;
+  /// wait_closed(): until the connection is closed.
+  [[nodiscard]] coroutine<void> wait_closed();
+  /// The Asio socket (Python's get_extra_info("socket")); peer: socket().remote_endpoint().
+  boost::asio::ip::tcp::socket& socket() noexcept;
+
+private:
+  friend struct detail::stream_state;
+  explicit stream_writer(std::shared_ptr<detail::stream_state> s) noexcept : s_(std::move(s)) {}
+  std::shared_ptr<detail::stream_state> s_;
+};
+
+/// asyncio.open_connection(host, port): connects (resolving host) and gives reader and writer.
+/// Errors are Asio's boost::system::system_error (connection refused, host not found, ...).
+[[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_connection(
+    std::string host, std::uint16_t port, std::size_t limit = stream_limit);
+
+/// What start_server() runs for each connection, as a task of its own. When it returns, the
+/// writer is closed (after what it wrote is sent); an exception it throws is logged.
+using client_connected_cb = std::function<coroutine<void>(stream_reader, stream_writer)>;
+
+/// asyncio.Server: listening until close().
+class server {
+public:
+  /// The port it listens on (the one picked by the system when started with port 0).
+  std::uint16_t port() const;
+  bool is_serving() const noexcept;
+  /// close(): stops accepting; connections already accepted go on.
+  void close();
+  /// wait_closed(): until closed and every connection's callback has ended.
+  [[nodiscard]] coroutine<void> wait_closed();
+  /// serve_forever(): until close(); cancelling it closes the server (and waits for it).
+  [[nodiscard]] coroutine<void> serve_forever();
+
+private:
+  friend struct detail::server_state;
+  explicit server(std::shared_ptr<detail::server_state> s) noexcept : s_(std::move(s)) {}
+  std::shared_ptr<detail::server_state> s_;
+};
+
+/// asyncio.start_server(cb, host, port): listens on host:port (port 0: any free port) and
+/// runs cb(reader, writer) for each connection.
+/// @code
+/// auto srv = co_await asyncio::start_server(handle_echo, "127.0.0.1", 8888);
+/// co_await srv.serve_forever();
+/// @endcode
+[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
+                                             std::uint16_t port, std::size_t limit = stream_limit);
+
+}  // namespace asyncio

@@ -1,0 +1,218 @@
+#include <asyncio/streams.hpp>
+
+#include "test.hpp"
+
+BOOST_AUTO_TEST_SUITE(streams)
+
+namespace {
+
+// Echoes every line back until the client is done.
+asyncio::coroutine<void> echo(asyncio::stream_reader reader, asyncio::stream_writer writer) {
+  for (;;) {
+    auto line = co_await reader.readline();
+    if (line.empty()) break;  // the end of the stream
+    writer.write(line);
+    co_await writer.drain();
+  }
+}
+
+// Sends `data`, then closes: the client side of the reader tests.
+asyncio::coroutine<void> send_then_close(asyncio::stream_reader, asyncio::stream_writer writer,
+                                         std::string data) {
+  writer.write(data);
+  writer.close();
+  co_await writer.wait_closed();
+}
+
+// A server whose every connection gets `data` and then the end of the stream.
+asyncio::coroutine<asyncio::stream_reader> reader_of(std::string data, std::size_t limit) {
+  asyncio::client_connected_cb cb = [data](asyncio::stream_reader r, asyncio::stream_writer w) {
+    return send_then_close(r, w, data);
+  };
+  // The server stays open: closing it now would reset the connection not yet accepted. The
+  // end of the test's run() cancels it.
+  auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port(), limit);
+  co_return reader;
+}
+
+}  // namespace
+
+CO_TEST_CASE(echo_over_loopback_with_many_clients_on_one_thread) {
+  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+  BOOST_TEST(srv.is_serving());
+  BOOST_TEST(srv.port() != 0);
+  auto client = [](std::uint16_t port, int id) -> asyncio::coroutine<int> {
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", port);
+    int echoed = 0;
+    for (int i = 0; i < 5; ++i) {
+      auto msg = "client " + std::to_string(id) + " line " + std::to_string(i) + "\n";
+      writer.write(msg);
+      co_await writer.drain();
+      auto back = co_await reader.readline();
+      echoed += back == msg;
+    }
+    writer.close();
+    co_await writer.wait_closed();
+    co_return echoed;
+  };
+  std::vector<asyncio::task<int>> clients;
+  for (int id = 0; id < 20; ++id) clients.push_back(asyncio::create_task(client(srv.port(), id)));
+  auto echoed = co_await asyncio::gather(clients);
+  for (int e : echoed) BOOST_TEST(e == 5);
+  srv.close();
+  BOOST_TEST(!srv.is_serving());
+  co_await srv.wait_closed();  // every connection's callback has ended
+}
+
+CO_TEST_CASE(read_readexactly_and_the_end_of_the_stream) {
+  auto reader = co_await reader_of("hello world", asyncio::stream_limit);
+  BOOST_TEST(co_await reader.readexactly(5) == "hello");
+  BOOST_TEST(co_await reader.read(0) == "");
+  BOOST_TEST(co_await reader.read(-1) == " world");  // everything up to the end
+  BOOST_TEST(reader.at_eof());
+  BOOST_TEST(co_await reader.read(10) == "");
+  BOOST_TEST(co_await reader.readline() == "");
+
+  auto short_one = co_await reader_of("abc", asyncio::stream_limit);
+  try {
+    co_await short_one.readexactly(5);
+    BOOST_FAIL("no incomplete_read_error");
+  } catch (const asyncio::incomplete_read_error& e) {
+    BOOST_TEST(e.partial == "abc");
+    BOOST_TEST(*e.expected == 5u);
+  }
+}
+
+CO_TEST_CASE(readuntil_and_readline_keep_cpythons_limit_rules) {
+  // readuntil: past the limit, limit_overrun_error and the data stays.
+  auto reader = co_await reader_of("0123456789\nrest\n", 4);
+  try {
+    co_await reader.readuntil("\n");
+    BOOST_FAIL("no limit_overrun_error");
+  } catch (const asyncio::limit_overrun_error& e) {
+    BOOST_TEST(e.consumed > 4u);
+  }
+  BOOST_TEST(co_await reader.readexactly(3) == "012");  // nothing was dropped
+
+  // readline: the overlong line is dropped, std::invalid_argument; the next line reads fine.
+  auto lines = co_await reader_of("0123456789\nok\n", 4);
+  BOOST_CHECK_THROW(co_await lines.readline(), std::invalid_argument);
+  BOOST_TEST(co_await lines.readline() == "ok\n");
+
+  // At the end without the separator: incomplete_read_error holds the rest; readline gives it.
+  auto tail = co_await reader_of("a;b;c", asyncio::stream_limit);
+  BOOST_TEST(co_await tail.readuntil(";") == "a;");
+  BOOST_TEST(co_await tail.readuntil(";") == "b;");
+  try {
+    co_await tail.readuntil(";");
+    BOOST_FAIL("no incomplete_read_error");
+  } catch (const asyncio::incomplete_read_error& e) {
+    BOOST_TEST(e.partial == "c");
+    BOOST_TEST(!e.expected);
+  }
+  auto unterminated = co_await reader_of("last", asyncio::stream_limit);
+  BOOST_TEST(co_await unterminated.readline() == "last");
+  BOOST_CHECK_THROW(co_await unterminated.readuntil(""), std::invalid_argument);
+}
+
+CO_TEST_CASE(cancelling_a_pending_read_gives_cancelled_error_and_loses_nothing) {
+  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  auto pending = asyncio::create_task(reader.readline());  // nothing comes: it waits
+  co_await asyncio::sleep(1ms);
+  pending.cancel("enough");
+  try {
+    co_await *pending;
+    BOOST_FAIL("not cancelled");
+  } catch (const asyncio::cancelled_error& e) {
+    BOOST_TEST(std::string(e.what()) == "enough");
+  }
+  writer.write("after\n");  // the stream still works
+  BOOST_TEST(co_await reader.readline() == "after\n");
+  writer.close();
+  srv.close();
+  co_await srv.wait_closed();
+}
+
+CO_TEST_CASE(drain_waits_while_the_peer_does_not_read) {
+  asyncio::event peer_reads;
+  auto slow_reader = [](asyncio::stream_reader r, asyncio::stream_writer,
+                        asyncio::event* go) -> asyncio::coroutine<void> {
+    co_await go->wait();
+    std::size_t total = 0;
+    for (;;) {
+      auto chunk = co_await r.read(1 << 16);
+      if (chunk.empty()) break;
+      total += chunk.size();
+    }
+    BOOST_TEST(total == 32u << 20);
+  };
+  asyncio::client_connected_cb cb = [&peer_reads, slow_reader](asyncio::stream_reader r,
+                                                               asyncio::stream_writer w) {
+    return slow_reader(r, w, &peer_reads);
+  };
+  auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  writer.write(std::string(32u << 20, 'x'));  // 32 MiB: more than any socket buffers hold
+  auto draining = asyncio::create_task(writer.drain());
+  co_await asyncio::sleep(5ms);
+  BOOST_TEST(!draining.done());  // back-pressure: the peer reads nothing yet
+  peer_reads.set();
+  co_await *draining;
+  writer.close();
+  co_await writer.wait_closed();
+  srv.close();
+  co_await srv.wait_closed();  // the peer counted every byte
+}
+
+CO_TEST_CASE(a_refused_connection_is_a_system_error) {
+  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+  auto port = srv.port();
+  srv.close();
+  co_await srv.wait_closed();
+  BOOST_CHECK_THROW(co_await asyncio::open_connection("127.0.0.1", port),
+                    boost::system::system_error);
+}
+
+CO_TEST_CASE(a_failing_callback_is_logged_and_its_connection_closed) {
+  test::log_capture log;
+  auto failing = [](asyncio::stream_reader, asyncio::stream_writer) -> asyncio::coroutine<void> {
+    throw std::runtime_error("handler broke");
+    co_return;
+  };
+  auto srv = co_await asyncio::start_server(failing, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  BOOST_TEST(co_await reader.read() == "");  // the server closed it: the end of the stream
+  srv.close();
+  co_await srv.wait_closed();
+  BOOST_TEST(log.contains("handler broke"));
+}
+
+CO_TEST_CASE(serve_forever_ends_with_close_and_cancelling_it_closes_the_server) {
+  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+  auto serving = asyncio::create_task(srv.serve_forever());
+  co_await asyncio::sleep(1ms);
+  serving.cancel();
+  BOOST_CHECK_THROW(co_await *serving, asyncio::cancelled_error);
+  BOOST_TEST(!srv.is_serving());
+
+  auto other = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+  auto until_closed = asyncio::create_task(other.serve_forever());
+  co_await asyncio::sleep(1ms);
+  other.close();
+  co_await *until_closed;
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_alive_after_run_with_open_connections) {
+  auto body = [](test::live) -> asyncio::coroutine<void> {
+    auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    writer.write("left open\n");
+    co_await asyncio::sleep(1ms);  // main returns with the server and a connection open
+  };
+  asyncio::run(body({}));
+  BOOST_TEST(test::live::count == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
