@@ -38,6 +38,7 @@ demo: build-release
 	$(DEMOS)/futures
 	$(DEMOS)/producer_consumer --quiet
 	$(DEMOS)/timeouts_and_cancellation
+	$(DEMOS)/echo_server --connections 100 | $(DEMOS)/echo_client --port - --clients 100
 	@echo
 	@echo "Bigger runs (every demo takes --help, and --trace FILE.json for Perfetto):"
 	@echo "  $(DEMOS)/painting_while_reading --pages 20 --scale 1"
@@ -45,6 +46,7 @@ demo: build-release
 	@echo "  $(DEMOS)/threads_vs_coroutines --threads 10000 --coroutines 1000000"
 	@echo "  $(DEMOS)/threads_vs_processes --workers 8 --increments 10000000"
 	@echo "  $(DEMOS)/producer_consumer --producers 5 --items 20 --maxsize 2"
+	@echo "  $(DEMOS)/echo_server --connections 2000 | $(DEMOS)/echo_client --port - --clients 2000"
 
 test: build-release
 	ctest --preset release

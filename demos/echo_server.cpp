@@ -1,0 +1,101 @@
+// Streams: an echo server serving many clients at once on one thread.
+//
+// The same program in Python:
+//
+//   async def handle(reader, writer):
+//       while line := await reader.readline():      # b"" at the end of the stream
+//           writer.write(line)
+//           await writer.drain()                    # back-pressure from a slow client
+//       writer.close()
+//
+//   server = await asyncio.start_server(handle, "127.0.0.1", 8888)
+//   async with server:
+//       await server.serve_forever()
+//
+// It prints "listening on HOST:PORT" on standard output (so that `echo_server | echo_client
+// --port -` works), its report on standard error, and ends on its own: after --connections
+// connections, or after --seconds.
+
+#include <asyncio.hpp>
+
+#include "cli.hpp"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+
+namespace {
+
+struct stats {
+  long connections = 0, lines = 0, bytes = 0;
+  long stop_after = 0;
+  asyncio::event done;
+};
+
+asyncio::coroutine<void> handle(asyncio::stream_reader reader, asyncio::stream_writer writer,
+                                stats* s) {
+  for (;;) {
+    auto line = co_await reader.readline();
+    if (line.empty()) break;
+    ++s->lines;
+    s->bytes += static_cast<long>(line.size());
+    writer.write(line);
+    co_await writer.drain();
+  }
+  if (++s->connections == s->stop_after) s->done.set();
+}
+
+asyncio::coroutine<int> serve(std::string host, std::uint16_t port, long connections,
+                              std::chrono::seconds limit) {
+  stats s;
+  s.stop_after = connections;
+  asyncio::client_connected_cb cb = [&s](asyncio::stream_reader r, asyncio::stream_writer w) {
+    return handle(r, w, &s);
+  };
+  auto server = co_await asyncio::start_server(cb, host, port);
+  fmt::print("listening on {}:{}\n", host, server.port());
+  std::fflush(stdout);
+  auto done = s.done.wait();
+  bool in_time = true;
+  try {
+    co_await asyncio::wait_for(std::move(done), limit);
+  } catch (const asyncio::timeout_error&) {
+    in_time = false;
+  }
+  server.close();
+  co_await server.wait_closed();
+  fmt::print(stderr, "{}: served {} connections, {} lines, {} bytes; one thread did it all\n",
+             in_time ? "done" : "time is up", s.connections, s.lines, s.bytes);
+  co_return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace po = demo::po;
+  std::string host;
+  int port;
+  long connections, seconds;
+  po::options_description options("Options");
+  // clang-format off
+  options.add_options()
+      ("host", po::value(&host)->default_value("127.0.0.1"), "address to listen on")
+      ("port", po::value(&port)->default_value(0), "port (0: any free one, printed)")
+      ("connections", po::value(&connections)->default_value(100), "end after serving this many (1-1000000)")
+      ("seconds", po::value(&seconds)->default_value(60), "end after this long at most (1-86400)");
+  // clang-format on
+  demo::parse(argc, argv,
+              "echo_server: echoes every line back, for any number of clients, on one thread.",
+              options);
+  if (port < 0 || port > 65535) demo::usage_error(argv[0], "--port must be 0-65535");
+  if (connections < 1 || connections > 1'000'000)
+    demo::usage_error(argv[0], "--connections must be 1-1000000");
+  if (seconds < 1 || seconds > 86'400) demo::usage_error(argv[0], "--seconds must be 1-86400");
+  try {
+    return asyncio::run(
+        serve(host, static_cast<std::uint16_t>(port), connections, std::chrono::seconds(seconds)));
+  } catch (const boost::system::system_error& e) {
+    fmt::print(stderr, "{}: cannot listen on {}:{}: {}\n", argv[0], host, port, e.what());
+    return 1;
+  }
+}
