@@ -6,6 +6,8 @@
 //   W3  N tasks waiting on a timer                                           RSS bytes / task
 //   W4  two tasks pass a token back and forth N times through two queues      ns / handoff
 //       (raw: experimental::channel)
+//   W5  50 clients x N echo round trips over loopback, server on the same loop  us / round trip
+//       (streams against async_read_until / async_write)
 //
 // Beside them, heap allocations per uncontended lock acquire+release and queue put+get (the
 // promise: none). Each measurement runs in a forked child, so every one starts from the same heap.
@@ -17,6 +19,7 @@
 #include "../demos/isolate.hpp"
 
 #include <fmt/core.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/post.hpp>
@@ -164,6 +167,11 @@ double w3_wrapped(int n) { return asyncio::run(w3_main(n)); }
 
 using raw_channel = asio::experimental::channel<void(boost::system::error_code, int)>;
 
+// co_spawn's completion for raw Asio coroutines here: nothing is dropped.
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
 asio::awaitable<void> raw_ping(raw_channel& out, raw_channel& in, int n) {
   for (int i = 0; i < n; ++i) {
     co_await out.async_send({}, i, asio::use_awaitable);
@@ -181,9 +189,6 @@ asio::awaitable<void> raw_pong(raw_channel& in, raw_channel& out, int n) {
 double w4_raw(int n) {
   asio::io_context ctx(1);
   raw_channel there(ctx, 1), back(ctx, 1);
-  auto rethrow = [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  };
   auto start = clock_type::now();
   asio::co_spawn(ctx, raw_ping(there, back, n), rethrow);
   asio::co_spawn(ctx, raw_pong(there, back, n), rethrow);
@@ -215,6 +220,83 @@ asyncio::coroutine<double> w4_main(int n) {
 }
 
 double w4_wrapped(int n) { return asyncio::run(w4_main(n)); }
+
+// ---- W5: echo round trips over loopback, server and clients on one loop ----
+
+constexpr int echo_clients = 50;
+
+asio::awaitable<void> raw_echo_session(asio::ip::tcp::socket s) {
+  asio::streambuf in;
+  for (;;) {
+    auto [ec, n] =
+        co_await asio::async_read_until(s, in, '\n', asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    std::string line(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + n);
+    in.consume(n);
+    co_await asio::async_write(s, asio::buffer(line), asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> raw_echo_accept(asio::ip::tcp::acceptor& a, int connections) {
+  for (int i = 0; i < connections; ++i)
+    asio::co_spawn(a.get_executor(), raw_echo_session(co_await a.async_accept(asio::use_awaitable)),
+                   rethrow);
+}
+
+asio::awaitable<void> raw_echo_client(asio::ip::tcp::endpoint at, int trips) {
+  asio::ip::tcp::socket s(co_await asio::this_coro::executor);
+  co_await s.async_connect(at, asio::use_awaitable);
+  asio::streambuf in;
+  const std::string message = "a line of an echo benchmark\n";
+  for (int i = 0; i < trips; ++i) {
+    co_await asio::async_write(s, asio::buffer(message), asio::use_awaitable);
+    auto n = co_await asio::async_read_until(s, in, '\n', asio::use_awaitable);
+    in.consume(n);
+  }
+}
+
+double w5_raw(int trips) {
+  asio::io_context ctx(1);
+  asio::ip::tcp::acceptor acceptor(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+  auto start = clock_type::now();
+  asio::co_spawn(ctx, raw_echo_accept(acceptor, echo_clients), rethrow);
+  for (int c = 0; c < echo_clients; ++c)
+    asio::co_spawn(ctx, raw_echo_client(acceptor.local_endpoint(), trips), rethrow);
+  ctx.run();
+  return seconds_since(start) * 1e6 / (double(echo_clients) * trips);
+}
+
+asyncio::coroutine<void> echo_session(asyncio::stream_reader r, asyncio::stream_writer w) {
+  for (;;) {
+    auto line = co_await r.readline();
+    if (line.empty()) co_return;
+    w.write(line);
+    co_await w.drain();
+  }
+}
+
+asyncio::coroutine<void> echo_client(std::uint16_t port, int trips) {
+  auto [r, w] = co_await asyncio::open_connection("127.0.0.1", port);
+  const std::string message = "a line of an echo benchmark\n";
+  for (int i = 0; i < trips; ++i) {
+    w.write(message);
+    co_await w.drain();
+    co_await r.readline();
+  }
+  w.close();
+}
+
+asyncio::coroutine<double> w5_main(int trips) {
+  auto server = co_await asyncio::start_server(echo_session, "127.0.0.1", 0);
+  auto start = clock_type::now();
+  std::vector<asyncio::task<>> clients;
+  for (int c = 0; c < echo_clients; ++c)
+    clients.push_back(asyncio::create_task(echo_client(server.port(), trips)));
+  co_await asyncio::gather(std::move(clients));
+  co_return seconds_since(start) * 1e6 / (double(echo_clients) * trips);
+}
+
+double w5_wrapped(int trips) { return asyncio::run(w5_main(trips)); }
 
 // ---- heap allocations per uncontended operation, after a warm-up ----
 
@@ -258,7 +340,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int spawn_n, sleep_n, memory_n, handoff_n, repeat;
+  int spawn_n, sleep_n, memory_n, handoff_n, trips_n, repeat;
   std::string json_path;
   demo::po::options_description options("Options");
   // clang-format off
@@ -267,13 +349,14 @@ int main(int argc, char** argv) {
       ("sleep-tasks", demo::po::value(&sleep_n)->default_value(100'000), "W2 tasks")
       ("memory-tasks", demo::po::value(&memory_n)->default_value(100'000), "W3 tasks")
       ("round-trips", demo::po::value(&handoff_n)->default_value(500'000), "W4 round trips (2 handoffs each)")
+      ("echo-trips", demo::po::value(&trips_n)->default_value(1'000), "W5 echo round trips per client (50 clients)")
       ("repeat", demo::po::value(&repeat)->default_value(5), "runs of each; the median is kept")
       ("json", demo::po::value(&json_path), "also write the results to this JSON file");
   // clang-format on
   demo::parse(argc, argv,
               "wrappers_vs_asio: the same workloads through asyncio-cpp and raw Asio, in one run.",
               options);
-  for (int n : {spawn_n, sleep_n, memory_n, handoff_n})
+  for (int n : {spawn_n, sleep_n, memory_n, handoff_n, trips_n})
     if (n < 1 || n > 10'000'000) demo::usage_error(argv[0], "counts must be 1-10000000");
   if (repeat < 1 || repeat > 100) demo::usage_error(argv[0], "--repeat must be 1-100");
 
@@ -282,6 +365,7 @@ int main(int argc, char** argv) {
       {"W2 100 ms sleeps", "x ideal", false, w2_raw, w2_wrapped, sleep_n},
       {"W3 waiting task", "bytes/task", false, w3_raw, w3_wrapped, memory_n},
       {"W4 queue handoff", "ns/handoff", false, w4_raw, w4_wrapped, handoff_n},
+      {"W5 echo over loopback", "us/round trip", false, w5_raw, w5_wrapped, trips_n},
   };
 
   boost::json::array rows;
@@ -307,7 +391,8 @@ int main(int argc, char** argv) {
   }
   fmt::print(
       "units: W1 tasks/s, W2 wall time / 100 ms, W3 RSS bytes per waiting task, W4 ns per "
-      "handoff;\nratio = asyncio-cpp's cost over raw Asio's (medians of {} runs)\n",
+      "handoff,\nW5 us per echo round trip; ratio = asyncio-cpp's cost over raw Asio's (medians "
+      "of {} runs)\n",
       repeat);
 
   // Counts, not timings: one run of each is exact.

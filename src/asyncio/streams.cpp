@@ -11,7 +11,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 namespace asyncio {
 
@@ -38,6 +41,40 @@ namespace {
 
 namespace detail {
 
+/// Bytes read and not yet taken: a window [start, end) of storage that is reused, so that a
+/// steady stream neither allocates nor zero-fills per read (std::string::resize would).
+class read_buffer {
+public:
+  std::string_view view() const noexcept { return {store_.data() + start_, end_ - start_}; }
+  std::size_t size() const noexcept { return end_ - start_; }
+  bool empty() const noexcept { return start_ == end_; }
+  std::string take(std::size_t n) {
+    n = std::min(n, size());
+    std::string out(store_.data() + start_, n);
+    drop(n);
+    return out;
+  }
+  void drop(std::size_t n) noexcept {
+    start_ += std::min(n, size());
+    if (start_ == end_) start_ = end_ = 0;
+  }
+  /// Room for n more bytes at the end (moving the data to the front, or growing, if needed).
+  asio::mutable_buffer prepare(std::size_t n) {
+    if (store_.size() - end_ < n) {
+      std::memmove(store_.data(), store_.data() + start_, size());
+      end_ -= start_;
+      start_ = 0;
+      if (store_.size() - end_ < n) store_.resize(std::max(2 * store_.size(), end_ + n));
+    }
+    return asio::buffer(store_.data() + end_, n);
+  }
+  void commit(std::size_t n) noexcept { end_ += n; }
+
+private:
+  std::string store_;
+  std::size_t start_ = 0, end_ = 0;
+};
+
 /// One connection: the socket, what was read and not yet taken, what is waiting to be sent.
 struct stream_state : std::enable_shared_from_this<stream_state> {
   // Python's transport flow control: pause writers above 64 KiB unsent, resume at 16 KiB.
@@ -56,23 +93,14 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
     auto keep = shared_from_this();
     reading = true;
-    const auto had = buffer.size();
-    buffer.resize(had + read_chunk);
-    auto [ec, n] =
-        co_await socket.async_read_some(asio::buffer(buffer.data() + had, read_chunk), no_throw);
+    auto [ec, n] = co_await socket.async_read_some(buffer.prepare(read_chunk), no_throw);
     reading = false;
-    buffer.resize(had + n);
+    buffer.commit(n);
     if (ec == asio::error::eof || (ec && closed)) {
       eof = true;  // the peer is done, or we closed it under the read: no more data
     } else if (ec) {
       throw_error(ec, "read");
     }
-  }
-
-  std::string take(std::size_t n) {
-    std::string out = buffer.substr(0, n);
-    buffer.erase(0, n);
-    return out;
   }
 
   void write(std::string_view data) {
@@ -122,7 +150,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
 
   tcp::socket socket;
   std::size_t limit;
-  std::string buffer;  // read, not yet taken
+  read_buffer buffer;
   bool eof = false, reading = false;
   std::string pending, in_flight;  // to send; being sent
   std::exception_ptr write_error;
@@ -179,19 +207,19 @@ coroutine<std::string> stream_reader::read(std::ptrdiff_t n) {
   if (n == 0) co_return std::string();
   if (n < 0) {
     while (!s.eof) co_await s.wait_for_data();
-    co_return s.take(s.buffer.size());
+    co_return s.buffer.take(s.buffer.size());
   }
   if (s.buffer.empty() && !s.eof) co_await s.wait_for_data();
-  co_return s.take(static_cast<std::size_t>(n));
+  co_return s.buffer.take(static_cast<std::size_t>(n));
 }
 
 coroutine<std::string> stream_reader::readexactly(std::size_t n) {
   auto& s = *s_;
   while (s.buffer.size() < n) {
-    if (s.eof) throw incomplete_read_error(s.take(s.buffer.size()), n);
+    if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), n);
     co_await s.wait_for_data();
   }
-  co_return s.take(n);
+  co_return s.buffer.take(n);
 }
 
 // As CPython's StreamReader.readuntil, limit rules included.
@@ -202,17 +230,17 @@ coroutine<std::string> stream_reader::readuntil(std::string separator) {
   std::size_t offset = 0;
   std::size_t found;
   for (;;) {
-    found = s.buffer.find(separator, offset);
+    found = s.buffer.view().find(separator, offset);
     if (found != std::string::npos) break;
     if (s.buffer.size() + 1 >= separator.size()) offset = s.buffer.size() + 1 - separator.size();
     if (offset > s.limit)
       throw limit_overrun_error("Separator is not found, and chunk exceed the limit", offset);
-    if (s.eof) throw incomplete_read_error(s.take(s.buffer.size()), std::nullopt);
+    if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), std::nullopt);
     co_await s.wait_for_data();
   }
   if (found > s.limit)
     throw limit_overrun_error("Separator is found, but chunk is longer than limit", found);
-  co_return s.take(found + separator.size());
+  co_return s.buffer.take(found + separator.size());
 }
 
 coroutine<std::string> stream_reader::readline() {
@@ -224,10 +252,8 @@ coroutine<std::string> stream_reader::readline() {
     line = std::move(e.partial);
   } catch (const limit_overrun_error& e) {
     // Drop the overlong line (or all of it that was read), as CPython does.
-    if (s.buffer.compare(e.consumed, 1, "\n") == 0)
-      s.buffer.erase(0, e.consumed + 1);
-    else
-      s.buffer.clear();
+    auto rest = s.buffer.view();
+    s.buffer.drop(rest.substr(e.consumed, 1) == "\n" ? e.consumed + 1 : rest.size());
     throw std::invalid_argument(e.what());
   }
   co_return line;
