@@ -293,28 +293,32 @@ boost::asio::ip::tcp::socket& stream_writer::socket() noexcept { return s_->sock
 
 // ---- connections and servers ----
 
+namespace {
+
+// host:port as endpoints (a name may give several).
+coroutine<tcp::resolver::results_type> resolve(std::string host, std::uint16_t port) {
+  tcp::resolver resolver(get_running_loop().get_executor());
+  auto [error, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), no_throw);
+  if (error) throw_error(error, "resolve");
+  co_return endpoints;
+}
+
+}  // namespace
+
 coroutine<std::pair<stream_reader, stream_writer>> open_connection(std::string host,
                                                                    std::uint16_t port,
                                                                    std::size_t limit) {
-  auto& loop = get_running_loop();
-  tcp::resolver resolver(loop.get_executor());
-  auto [resolve_error, endpoints] =
-      co_await resolver.async_resolve(host, std::to_string(port), no_throw);
-  if (resolve_error) throw_error(resolve_error, "resolve");
-  tcp::socket socket(loop.get_executor());
-  auto [connect_error, endpoint] = co_await asio::async_connect(socket, endpoints, no_throw);
-  if (connect_error) throw_error(connect_error, "connect");
+  auto endpoints = co_await resolve(host, port);
+  tcp::socket socket(get_running_loop().get_executor());
+  auto [error, endpoint] = co_await asio::async_connect(socket, endpoints, no_throw);
+  if (error) throw_error(error, "connect");
   co_return detail::stream_state::open(std::move(socket), limit);
 }
 
 coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
                                std::size_t limit) {
-  auto& loop = get_running_loop();
-  tcp::resolver resolver(loop.get_executor());
-  auto [resolve_error, endpoints] =
-      co_await resolver.async_resolve(host, std::to_string(port), no_throw);
-  if (resolve_error) throw_error(resolve_error, "resolve");
-  tcp::acceptor acceptor(loop.get_executor());
+  auto endpoints = co_await resolve(host, port);
+  tcp::acceptor acceptor(get_running_loop().get_executor());
   const tcp::endpoint at = *endpoints.begin();
   acceptor.open(at.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
