@@ -32,4 +32,32 @@ CO_TEST_CASE(format_tasks_says_what_each_task_awaits) {
   BOOST_TEST(co_await *on_future == 1);
 }
 
+namespace {
+
+std::string formatted(const std::string& text) {
+  spdlog::details::log_msg msg("asyncio", spdlog::level::warn, text);
+  spdlog::memory_buf_t out;
+  asyncio::detail::make_log_formatter()->format(msg, out);
+  return {out.data(), out.size()};
+}
+
+}  // namespace
+
+CO_TEST_CASE(log_lines_name_the_task_they_come_from) {
+  auto named = [](std::string* line) -> asyncio::coroutine<void> {
+    *line = formatted("inside");
+    co_return;
+  };
+  std::string line;
+  co_await *asyncio::create_task(named(&line), "worker-7");
+  BOOST_TEST(line.find("[task worker-7] inside") != std::string::npos, line);
+  BOOST_TEST(formatted("x").find("[task ") != std::string::npos);  // the test's own task
+}
+
+BOOST_AUTO_TEST_CASE(log_lines_outside_any_task_name_none) {
+  auto line = formatted("outside");
+  BOOST_TEST(line.find("[task") == std::string::npos, line);
+  BOOST_TEST(line.find("[warning] outside") != std::string::npos, line);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
