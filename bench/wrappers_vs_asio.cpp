@@ -404,15 +404,10 @@ int main(int argc, char** argv) {
              lock_allocs, queue_allocs);
 
   if (!json_path.empty()) {
-    std::ofstream out(json_path);
     boost::json::object allocs{{"lock_acquire_release", lock_allocs},
                                {"queue_put_get", queue_allocs}};
-    out << boost::json::serialize(boost::json::object{
-               {"results", rows}, {"allocations_per_uncontended_op", allocs}, {"repeat", repeat}})
-        << "\n";
-    if (!out) {
-      fmt::print(stderr, "cannot write {}\n", json_path);
-      return 1;
-    }
+    auto json = boost::json::serialize(boost::json::object{
+        {"results", rows}, {"allocations_per_uncontended_op", allocs}, {"repeat", repeat}});
+    if (!demo::write_file(json_path, json + "\n")) return 1;
   }
 }

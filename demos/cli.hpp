@@ -22,6 +22,15 @@ inline void trace_to(const std::string& path) {
   asyncio::trace_to(path);
 }
 
+/// Writes `text` to `path` (--json, --csv, --plot); false, and why on stderr, if it cannot.
+inline bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (out) return true;
+  std::cerr << "cannot write " << path << "\n";
+  return false;
+}
+
 /// Parses argv against `options` (which gets --help and --trace added). --help prints `about`
 /// and the options and exits 0; anything wrong prints why and exits 2.
 inline po::variables_map parse(int argc, char** argv, const std::string& about,

@@ -29,7 +29,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -275,10 +274,6 @@ int main(int argc, char** argv) {
       "a coroutine stops the loop's only thread: as slow as sequential.\n"
       "Try --sweep --jobs 10000 --plot scaling.svg.\n");
 
-  const auto fail = [](const std::string& path) {
-    fmt::print(stderr, "cannot write {}\n", path);
-    return 1;
-  };
   if (!json_path.empty()) {
     boost::json::array rows;
     for (const auto& r : results) {
@@ -294,21 +289,18 @@ int main(int argc, char** argv) {
       }
       rows.push_back(std::move(o));
     }
-    std::ofstream out(json_path);
-    out << boost::json::serialize(boost::json::object{
-               {"delay_ms", delay_ms}, {"pool", pool}, {"results", std::move(rows)}})
-        << "\n";
-    if (!out) return fail(json_path);
+    auto json = boost::json::serialize(
+        boost::json::object{{"delay_ms", delay_ms}, {"pool", pool}, {"results", std::move(rows)}});
+    if (!demo::write_file(json_path, json + "\n")) return 1;
   }
   if (!csv_path.empty()) {
-    std::ofstream out(csv_path);
-    out << "kind,jobs,way,wall_ms,cpu_ms,peak_rss_bytes,speedup\n";
+    std::string csv = "kind,jobs,way,wall_ms,cpu_ms,peak_rss_bytes,speedup\n";
     for (const auto& r : results)
       if (!r.skipped)
-        out << fmt::format("{},{},{},{:.3f},{:.3f},{:.0f},{:.3f}\n", r.kind, r.jobs,
+        csv += fmt::format("{},{},{},{:.3f},{:.3f},{:.0f},{:.3f}\n", r.kind, r.jobs,
                            keys[static_cast<int>(r.w)], r.wall_ms, r.cpu_s * 1000, r.peak_rss,
                            double(r.jobs) * delay_ms / r.wall_ms);
-    if (!out) return fail(csv_path);
+    if (!demo::write_file(csv_path, csv)) return 1;
   }
   if (!plot_path.empty()) {
     // A sweep: a line per way and kind, over the jobs count. One run: a bar per way, by kind.
@@ -328,10 +320,9 @@ int main(int argc, char** argv) {
         }
         if (!s.points.empty()) all.push_back(std::move(s));
       }
-    std::ofstream out(plot_path);
-    out << (sweep ? demo::chart_svg("Wall time as the jobs grow", "jobs", "wall time (ms)", all)
-                  : demo::chart_svg(fmt::format("{} jobs of {} ms", jobs, delay_ms), "job kind",
-                                    "wall time (ms)", all, kinds));
-    if (!out) return fail(plot_path);
+    auto svg = sweep ? demo::chart_svg("Wall time as the jobs grow", "jobs", "wall time (ms)", all)
+                     : demo::chart_svg(fmt::format("{} jobs of {} ms", jobs, delay_ms), "job kind",
+                                       "wall time (ms)", all, kinds);
+    if (!demo::write_file(plot_path, svg)) return 1;
   }
 }

@@ -156,13 +156,8 @@ int main(int argc, char** argv) {
                                  {"rss_bytes_per_unit", r[2]},
                                  {"virtual_bytes_per_unit", r[3]}};
     };
-    std::ofstream file(json_path);
-    file << boost::json::serialize(
-                boost::json::object{{"threads", record(t)}, {"coroutines", record(c)}})
-         << "\n";
-    if (!file) {
-      fmt::print(stderr, "cannot write {}\n", json_path);
-      return 1;
-    }
+    auto json = boost::json::serialize(
+        boost::json::object{{"threads", record(t)}, {"coroutines", record(c)}});
+    if (!demo::write_file(json_path, json + "\n")) return 1;
   }
 }

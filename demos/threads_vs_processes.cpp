@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <latch>
 #include <mutex>
 #include <thread>
@@ -190,13 +189,8 @@ int main(int argc, char** argv) {
     boost::json::array out;
     for (const auto& r : rows)
       out.push_back({{"way", r.way}, {"expected", r.expected}, {"got", r.got}, {"ms", r.ms}});
-    std::ofstream file(json_path);
-    file << boost::json::serialize(boost::json::object{
-                {"workers", workers}, {"increments", n}, {"results", std::move(out)}})
-         << "\n";
-    if (!file) {
-      fmt::print(stderr, "cannot write {}\n", json_path);
-      return 1;
-    }
+    auto json = boost::json::serialize(
+        boost::json::object{{"workers", workers}, {"increments", n}, {"results", std::move(out)}});
+    if (!demo::write_file(json_path, json + "\n")) return 1;
   }
 }

@@ -63,7 +63,7 @@ event_loop::~event_loop() {
   if (pool_) pool_->join();
   // A closed loop has written its trace already, unless cancelling added to it.
   if (cancel_pending() || !closed_) {
-    if (trace_id_) detail::trace::loop_closed(trace_id_);
+    if (trace_id_) detail::trace::loop_closed();
   }
 }
 
@@ -131,7 +131,7 @@ void event_loop::close() {
     pool_->join();
     pool_.reset();
   }
-  if (trace_id_) detail::trace::loop_closed(trace_id_);
+  if (trace_id_) detail::trace::loop_closed();
 }
 
 handle event_loop::call_soon(std::function<void()> fn) {

@@ -4,9 +4,9 @@
 
 namespace asyncio {
 
-// Each wait below has the shape of its Python original: wait in the queue, then, whatever
-// happened, leave it; a waiter that was woken but will not use the wake-up (it was cancelled
-// meanwhile) hands it on, so nothing is lost.
+// Each wait below has the shape of its Python original: wait in the queue (the node leaves it
+// as the waiter resumes); a waiter that was woken but will not use the wake-up (it was
+// cancelled meanwhile) hands it on, so nothing is lost.
 
 coroutine<void> lock::acquire() {
   if (!locked_ && !waiters_.any_waiting()) {  // FIFO: no barging past a queued waiter
@@ -15,7 +15,6 @@ coroutine<void> lock::acquire() {
   }
   detail::wait_node w;
   auto error = co_await waiters_.wait(w);
-  w.unlink();
   if (error) {
     if (!locked_) waiters_.wake_first();
     std::rethrow_exception(error);
@@ -38,7 +37,6 @@ coroutine<void> event::wait() {
   if (set_) co_return;
   detail::wait_node w;
   auto error = co_await waiters_.wait(w);
-  w.unlink();
   if (error) std::rethrow_exception(error);
 }
 
@@ -53,7 +51,6 @@ coroutine<void> condition::wait() {
   release();
   detail::wait_node w;
   auto error = co_await waiters_.wait(w);
-  w.unlink();
   if (error && w.woken()) waiters_.wake(1);  // notified, then cancelled: notify another (3.13)
   for (;;) {                                 // the lock is taken back even if cancelled meanwhile
     try {
@@ -83,7 +80,6 @@ coroutine<void> semaphore::acquire() {
   }
   detail::wait_node w;
   auto error = co_await waiters_.wait(w);
-  w.unlink();
   if (error && w.woken()) ++value_;  // woken, but not taking the slot
   while (value_ > 0 && wake_next()) {
   }

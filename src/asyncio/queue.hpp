@@ -91,7 +91,6 @@ public:
       if (shut_down_) throw queue_shut_down();
       wait_node w;
       auto error = co_await putters_.wait(w);
-      w.unlink();
       if (error) {
         if (!full() && w.woken()) putters_.wake(1);  // the room is the next putter's
         std::rethrow_exception(error);
@@ -106,7 +105,6 @@ public:
       if (shut_down_) throw queue_shut_down();
       wait_node w;
       auto error = co_await getters_.wait(w);
-      w.unlink();
       if (error) {
         if (!empty() && w.woken()) getters_.wake(1);  // the item is the next getter's
         std::rethrow_exception(error);

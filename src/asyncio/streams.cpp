@@ -271,7 +271,6 @@ coroutine<void> stream_writer::drain() {
   while (s.paused && !s.write_error) {
     detail::wait_node w;
     auto error = co_await s.drainers.wait(w);
-    w.unlink();
     if (error) std::rethrow_exception(error);
   }
   if (s.write_error) std::rethrow_exception(s.write_error);

@@ -100,7 +100,7 @@ std::uint32_t loop_opened() {
   return ++r.loops;
 }
 
-void loop_closed(std::uint32_t) {
+void loop_closed() {
   auto& r = rec();
   std::lock_guard lock(r.mutex);
   if (!r.path.empty()) r.write();

@@ -36,8 +36,8 @@ using clock = std::chrono::steady_clock;
 
 /// A loop was created: its number in the trace (never 0).
 std::uint32_t loop_opened();
-/// A loop closed: the trace file is (re)written with everything recorded so far.
-void loop_closed(std::uint32_t loop_id);
+/// A traced loop closed: the trace file is (re)written with everything recorded so far.
+void loop_closed();
 /// A task of loop `loop_id` was created (by the task running now, if any).
 void task_created(std::uint32_t loop_id, std::uint64_t task_id, const std::string& name);
 /// One step of a task (task_id 0: a plain callback) ran from `start` to `end`.

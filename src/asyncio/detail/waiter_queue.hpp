@@ -38,7 +38,8 @@ private:
 };
 
 /// The waiters of a primitive, oldest first. `co_await q.wait(node)` parks the awaiting
-/// coroutine until wake() and leaves it queued; cancelling the task resumes it at once.
+/// coroutine until wake(); cancelling the task resumes it at once. The node leaves the queue
+/// as its coroutine resumes (Python's `finally: waiters.remove(fut)`).
 /// A wake-up is one post; nothing here allocates beyond Asio's recycled handler memory.
 class waiter_queue {
 public:
@@ -66,8 +67,7 @@ public:
     wait_node* node_;
   };
 
-  /// Parks the awaiting coroutine in `node` (which must outlive the wait) at the back. After
-  /// it, the caller leaves the queue with `node.unlink()` (Python's `waiters.remove(fut)`).
+  /// Parks the awaiting coroutine in `node` (which must outlive the wait) at the back.
   [[nodiscard]] wait_op wait(wait_node& node) noexcept { return {this, &node}; }
 
   /// Wakes up to n waiters that still wait, oldest first; how many it woke.
@@ -107,10 +107,12 @@ private:
     // Clearing the slot destroys a running cancel_waiter: after it, only locals are touched.
     boost::asio::get_associated_cancellation_slot(handler).clear();
     auto ex = boost::asio::get_associated_executor(handler);
-    boost::asio::post(ex, [handler = std::move(handler), error = std::move(error)]() mutable {
-      if (auto cancel = take_pending_cancel()) error = std::move(cancel);
-      std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(error)});
-    });
+    boost::asio::post(
+        ex, [&node, handler = std::move(handler), error = std::move(error)]() mutable {
+          node.unlink();  // woken waiters stay queued (done) until they run, as in Python
+          if (auto cancel = take_pending_cancel()) error = std::move(cancel);
+          std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(error)});
+        });
   }
 
   struct cancel_waiter {
