@@ -2,9 +2,10 @@
 # each installs the Debian packages that are missing, configures, builds and runs.
 
 PACKAGES := g++ cmake ninja-build ccache libboost1.81-dev libboost-test1.81-dev \
-            libboost-program-options1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev
+            libboost-program-options1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev \
+            python3
 
-.PHONY: all deps demo test asan tsan valgrind bench format format-check clean
+.PHONY: all deps demo test asan tsan valgrind bench bench-instructions compare format format-check clean
 all: test
 
 # Installs what is missing (as root), or prints the exact line to run (otherwise).
@@ -64,6 +65,17 @@ valgrind: build-debug
 
 bench: build-release
 	./build/release/bench/wrappers_vs_asio
+
+# Instructions (callgrind) and system calls (strace) per W1 task and W4 handoff: counts that
+# repeat on a noisy machine, where times do not.
+bench-instructions: override PACKAGES += valgrind strace
+bench-instructions: build-release
+	./build/release/bench/wrappers_vs_asio --instructions
+
+# W1-W5 in asyncio-cpp, raw Asio, node, uvloop and Python asyncio: a table, JSON and a chart.
+compare: override PACKAGES += python3-uvloop nodejs
+compare: build-release
+	./build/release/bench/compare --json build/compare.json --plot build/compare.svg
 
 # clang-format 14 (Debian's) over every C++ file; format-check fails on any difference.
 format format-check: override PACKAGES := clang-format

@@ -2,21 +2,29 @@
 // (co_spawn + awaitable on one io_context), measured in one run, reported as ratios.
 //
 //   W1  spawn N tasks that each yield once and return an int, gather all     tasks/s
-//   W2  N tasks each sleeping 100 ms at once                                 wall / 100 ms
+//   W2  N tasks each sleeping 100 ms at once                                 ms over 100 ms
 //   W3  N tasks waiting on a timer                                           RSS bytes / task
 //   W4  two tasks pass a token back and forth N times through two queues      ns / handoff
-//       (raw: experimental::channel)
+//       (raw: experimental::channel, try_send/try_receive first)
 //   W5  50 clients x N echo round trips over loopback, server on the same loop  us / round trip
 //       (streams against async_read_until / async_write)
 //
-// Beside them, heap allocations per uncontended lock acquire+release and queue put+get (the
-// promise: none). Each measurement runs in a forked child, so every one starts from the same heap.
-// Absolute numbers swing between runs on a shared VM; the ratios are the result.
+// Like with like: raw Asio runs as a real program does, with a timer on its io_context, so Asio's
+// reactor exists and its scheduler polls it (epoll_wait) between handlers, as it does under
+// asyncio::run (whose SIGINT handler is such an I/O object). Every run checks its own result
+// (the sum of the values, each token, each echoed line): a wrong one fails, it is never timed.
+// Every heap allocation is counted (malloc and its kin, which operator new and Asio's recycling
+// allocator both end in).
+//
+// Modes: the table (each measurement in a forked child, sides alternating which goes first,
+// medians); --workload W --side S --n N: one measurement, one JSON line (for `compare` and
+// callgrind); --instructions: callgrind's instruction counts per task (W1) and per handoff (W4).
 
 #include <asyncio.hpp>
 
 #include "../demos/cli.hpp"
 #include "../demos/isolate.hpp"
+#include "process.hpp"
 
 #include <fmt/core.h>
 #include <boost/asio/as_tuple.hpp>
@@ -25,28 +33,48 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 
 #include <unistd.h>
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <new>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <sstream>
 
-// Every heap allocation of the process, counted (for the allocations-per-operation line).
-// GCC flags free() after an inlined `new` as mismatched; here both sides are ours.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+// ---- every heap allocation of the process, counted ----
+
 static std::atomic<long> allocations{0};
 
-void* operator new(std::size_t size) {
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+
+static void* counted(void* p) {
   allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
+  return p;
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void* malloc(std::size_t size) { return counted(__libc_malloc(size)); }
+void* calloc(std::size_t n, std::size_t size) { return counted(__libc_calloc(n, size)); }
+void* realloc(void* p, std::size_t size) { return counted(__libc_realloc(p, size)); }
+void* memalign(std::size_t align, std::size_t size) {
+  return counted(__libc_memalign(align, size));
+}
+void* aligned_alloc(std::size_t align, std::size_t size) { return memalign(align, size); }
+int posix_memalign(void** out, std::size_t align, std::size_t size) {
+  *out = memalign(align, size);
+  return *out ? 0 : ENOMEM;
+}
+}
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -65,6 +93,44 @@ long rss_bytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
+/// One measurement: the figure, and heap allocations per unit (task, handoff, round trip).
+struct sample {
+  double value = 0, allocations = 0;
+};
+
+/// Allocations from here on, per unit.
+struct allocation_count {
+  long start = allocations.load();
+  double per(double units) const { return units > 0 ? (allocations.load() - start) / units : 0; }
+};
+
+/// a / b, or 0 for a run of size 0 (its figure is not a time: only its instructions count).
+double per(double a, double b) { return b > 0 ? a / b : 0; }
+
+void check(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error("wrong result: " + what);
+}
+
+void check_sum(long long sum, int n) {
+  check(sum == (long long)n * (n - 1) / 2, fmt::format("the values sum to {}", sum));
+}
+
+// co_spawn's completion for raw Asio coroutines here: nothing is dropped.
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+// A raw Asio program's io_context as every real one has it: with a timer on it, so Asio's
+// reactor exists and its scheduler runs it between handlers. `reactor = false` leaves it out,
+// for the one row that shows what that costs.
+struct raw_loop {
+  explicit raw_loop(bool reactor = true) {
+    if (reactor) idle.emplace(ctx);
+  }
+  asio::io_context ctx{1};
+  std::optional<asio::steady_timer> idle;
+};
+
 // ---- W1: spawn, yield once, return, gather ----
 
 asio::awaitable<int> raw_yield(int i) {
@@ -72,17 +138,32 @@ asio::awaitable<int> raw_yield(int i) {
   co_return i;
 }
 
-double w1_raw(int n) {
-  asio::io_context ctx(1);
-  std::vector<int> results(n);
+// The fastest idiomatic raw form: spawned from inside the loop, joined with a counter that
+// wakes the spawner's timer when the last one ends.
+asio::awaitable<void> raw_spawn_gather(int n, sample& out) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer joined(ex, asio::steady_timer::time_point::max());
+  long long sum = 0;
+  int left = n;
+  allocation_count allocs;
   auto start = clock_type::now();
   for (int i = 0; i < n; ++i)
-    asio::co_spawn(ctx, raw_yield(i), [&results, i](std::exception_ptr e, int v) {
-      if (e) std::rethrow_exception(e);
-      results[i] = v;
+    asio::co_spawn(ex, raw_yield(i), [&sum, &left, &joined](std::exception_ptr e, int v) {
+      rethrow(e);
+      sum += v;
+      if (--left == 0) joined.cancel();
     });
-  ctx.run();
-  return n / seconds_since(start);
+  if (left > 0) co_await joined.async_wait(asio::as_tuple(asio::use_awaitable));
+  out = {per(n, seconds_since(start)), allocs.per(n)};
+  check_sum(sum, n);
+}
+
+sample w1_raw(int n) {
+  raw_loop loop;
+  sample s;
+  asio::co_spawn(loop.ctx, raw_spawn_gather(n, s), rethrow);
+  loop.ctx.run();
+  return s;
 }
 
 asyncio::coroutine<int> yield_once(int i) {
@@ -90,67 +171,98 @@ asyncio::coroutine<int> yield_once(int i) {
   co_return i;
 }
 
-asyncio::coroutine<double> w1_main(int n) {
+asyncio::coroutine<sample> w1_main(int n) {
+  allocation_count allocs;
   auto start = clock_type::now();
   std::vector<asyncio::task<int>> tasks;
   tasks.reserve(n);
   for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(yield_once(i)));
   auto results = co_await asyncio::gather(std::move(tasks));
-  co_return results.size() / seconds_since(start);
+  sample s{per(n, seconds_since(start)), allocs.per(n)};
+  long long sum = 0;
+  for (int v : results) sum += v;
+  check_sum(sum, n);
+  co_return s;
 }
 
-double w1_wrapped(int n) { return asyncio::run(w1_main(n)); }
+sample w1_wrapped(int n) { return asyncio::run(w1_main(n)); }
 
-// ---- W2: N concurrent 100 ms sleeps ----
+// ---- W2: N concurrent 100 ms sleeps; the figure is the time beyond the 100 ms ----
+
+double overhead_ms(clock_type::time_point start) { return (seconds_since(start) - 0.1) * 1e3; }
 
 asio::awaitable<void> raw_sleep(clock_type::duration d) {
   asio::steady_timer timer(co_await asio::this_coro::executor, d);
   co_await timer.async_wait(asio::use_awaitable);
 }
 
-double w2_raw(int n) {
-  asio::io_context ctx(1);
+sample w2_raw(int n) {
+  raw_loop loop;
+  int woke = 0;
+  allocation_count allocs;
   auto start = clock_type::now();
   for (int i = 0; i < n; ++i)
-    asio::co_spawn(ctx, raw_sleep(100ms), [](std::exception_ptr e) {
-      if (e) std::rethrow_exception(e);
+    asio::co_spawn(loop.ctx, raw_sleep(100ms), [&woke](std::exception_ptr e) {
+      rethrow(e);
+      ++woke;
     });
-  ctx.run();
-  return seconds_since(start) / 0.1;
+  loop.ctx.run();
+  sample s{overhead_ms(start), allocs.per(n)};
+  check(woke == n, fmt::format("{} of {} sleepers woke", woke, n));
+  return s;
 }
 
-asyncio::coroutine<void> sleep_100ms() { co_await asyncio::sleep(100ms); }
+asyncio::coroutine<int> sleep_100ms() { co_return co_await asyncio::sleep(100ms, 1); }
 
-asyncio::coroutine<double> w2_main(int n) {
+asyncio::coroutine<sample> w2_main(int n) {
+  allocation_count allocs;
   auto start = clock_type::now();
-  std::vector<asyncio::task<>> tasks;
+  std::vector<asyncio::task<int>> tasks;
   tasks.reserve(n);
   for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(sleep_100ms()));
-  co_await asyncio::gather(std::move(tasks));
-  co_return seconds_since(start) / 0.1;
+  auto woke = co_await asyncio::gather(std::move(tasks));
+  sample s{overhead_ms(start), allocs.per(n)};
+  check(int(std::count(woke.begin(), woke.end(), 1)) == n, "every sleeper woke");
+  co_return s;
 }
 
-double w2_wrapped(int n) { return asyncio::run(w2_main(n)); }
+sample w2_wrapped(int n) { return asyncio::run(w2_main(n)); }
 
 // ---- W3: memory per waiting task ----
 
-double w3_raw(int n) {
-  asio::io_context ctx(1);
-  long before = rss_bytes();
-  for (int i = 0; i < n; ++i) asio::co_spawn(ctx, raw_sleep(1h), [](std::exception_ptr) {});
-  ctx.poll();  // every task starts and parks on its timer
-  return double(rss_bytes() - before) / n;
+asio::awaitable<void> raw_park(int& parked) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, 1h);
+  ++parked;
+  co_await timer.async_wait(asio::use_awaitable);
 }
 
-asyncio::coroutine<void> sleep_long() { co_await asyncio::sleep(1h); }
+sample w3_raw(int n) {
+  raw_loop loop;
+  int parked = 0;
+  allocation_count allocs;
+  long before = rss_bytes();
+  for (int i = 0; i < n; ++i) asio::co_spawn(loop.ctx, raw_park(parked), [](std::exception_ptr) {});
+  loop.ctx.poll();  // every task starts and parks on its timer
+  sample s{double(rss_bytes() - before) / n, allocs.per(n)};
+  check(parked == n, fmt::format("{} of {} tasks parked", parked, n));
+  return s;
+}
 
-asyncio::coroutine<double> w3_main(int n) {
+asyncio::coroutine<void> park(int& parked) {
+  ++parked;
+  co_await asyncio::sleep(1h);
+}
+
+asyncio::coroutine<sample> w3_main(int n) {
   std::vector<asyncio::task<>> tasks;
   tasks.reserve(n);  // the handles are the caller's, not the task's: allocated before measuring
+  int parked = 0;
+  allocation_count allocs;
   long before = rss_bytes();
-  for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(sleep_long()));
+  for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(park(parked)));
   co_await asyncio::sleep(0s);  // every task starts and parks on its timer
-  double per_task = double(rss_bytes() - before) / n;
+  sample s{double(rss_bytes() - before) / n, allocs.per(n)};
+  check(parked == n, fmt::format("{} of {} tasks parked", parked, n));
   for (auto& t : tasks) t.cancel();
   for (auto& t : tasks) {
     try {
@@ -158,48 +270,61 @@ asyncio::coroutine<double> w3_main(int n) {
     } catch (const asyncio::cancelled_error&) {
     }
   }
-  co_return per_task;
+  co_return s;
 }
 
-double w3_wrapped(int n) { return asyncio::run(w3_main(n)); }
+sample w3_wrapped(int n) { return asyncio::run(w3_main(n)); }
 
 // ---- W4: a token passed back and forth, n round trips = 2n handoffs ----
 
 using raw_channel = asio::experimental::channel<void(boost::system::error_code, int)>;
 
-// co_spawn's completion for raw Asio coroutines here: nothing is dropped.
-void rethrow(std::exception_ptr e) {
-  if (e) std::rethrow_exception(e);
+// The idiomatic fast path: try first, and only wait when the channel is not ready.
+asio::awaitable<void> raw_send(raw_channel& c, int token) {
+  if (!c.try_send(boost::system::error_code{}, token))
+    co_await c.async_send({}, token, asio::use_awaitable);
+}
+
+asio::awaitable<int> raw_receive(raw_channel& c) {
+  int token = -1;
+  if (c.try_receive([&token](boost::system::error_code, int v) { token = v; })) co_return token;
+  co_return co_await c.async_receive(asio::use_awaitable);
 }
 
 asio::awaitable<void> raw_ping(raw_channel& out, raw_channel& in, int n) {
   for (int i = 0; i < n; ++i) {
-    co_await out.async_send({}, i, asio::use_awaitable);
-    co_await in.async_receive(asio::use_awaitable);
+    co_await raw_send(out, i);
+    int token = co_await raw_receive(in);
+    check(token == i, fmt::format("token {} came back as {}", i, token));
   }
 }
 
 asio::awaitable<void> raw_pong(raw_channel& in, raw_channel& out, int n) {
   for (int i = 0; i < n; ++i) {
-    int token = co_await in.async_receive(asio::use_awaitable);
-    co_await out.async_send({}, token, asio::use_awaitable);
+    int token = co_await raw_receive(in);
+    co_await raw_send(out, token);
   }
 }
 
-double w4_raw(int n) {
-  asio::io_context ctx(1);
-  raw_channel there(ctx, 1), back(ctx, 1);
+sample w4_raw_on(int n, bool reactor) {
+  raw_loop loop(reactor);
+  raw_channel there(loop.ctx, 1), back(loop.ctx, 1);
+  allocation_count allocs;
   auto start = clock_type::now();
-  asio::co_spawn(ctx, raw_ping(there, back, n), rethrow);
-  asio::co_spawn(ctx, raw_pong(there, back, n), rethrow);
-  ctx.run();
-  return seconds_since(start) * 1e9 / (2.0 * n);
+  asio::co_spawn(loop.ctx, raw_ping(there, back, n), rethrow);
+  asio::co_spawn(loop.ctx, raw_pong(there, back, n), rethrow);
+  loop.ctx.run();
+  return {per(seconds_since(start) * 1e9, 2.0 * n), allocs.per(2.0 * n)};
 }
+
+sample w4_raw(int n) { return w4_raw_on(n, true); }
+sample w4_raw_no_reactor(int n) { return w4_raw_on(n, false); }
 
 asyncio::coroutine<void> ping(asyncio::queue<int>& out, asyncio::queue<int>& in, int n) {
   for (int i = 0; i < n; ++i) {
     co_await out.put(i);
-    co_await in.get();
+    int token = co_await in.get();
+    check(token == i, fmt::format("token {} came back as {}", i, token));
   }
 }
 
@@ -210,20 +335,26 @@ asyncio::coroutine<void> pong(asyncio::queue<int>& in, asyncio::queue<int>& out,
   }
 }
 
-asyncio::coroutine<double> w4_main(int n) {
+asyncio::coroutine<sample> w4_main(int n) {
   asyncio::queue<int> there(1), back(1);
+  allocation_count allocs;
   auto start = clock_type::now();
   auto a = asyncio::create_task(ping(there, back, n));
   auto b = asyncio::create_task(pong(there, back, n));
   co_await asyncio::gather(a, b);
-  co_return seconds_since(start) * 1e9 / (2.0 * n);
+  co_return sample{per(seconds_since(start) * 1e9, 2.0 * n), allocs.per(2.0 * n)};
 }
 
-double w4_wrapped(int n) { return asyncio::run(w4_main(n)); }
+sample w4_wrapped(int n) { return asyncio::run(w4_main(n)); }
 
 // ---- W5: echo round trips over loopback, server and clients on one loop ----
 
 constexpr int echo_clients = 50;
+const std::string message = "a line of an echo benchmark\n";
+
+void check_echo(const std::string& line) {
+  check(line == message, "an echoed line differs from the one sent");
+}
 
 asio::awaitable<void> raw_echo_session(asio::ip::tcp::socket s) {
   asio::streambuf in;
@@ -243,27 +374,38 @@ asio::awaitable<void> raw_echo_accept(asio::ip::tcp::acceptor& a, int connection
                    rethrow);
 }
 
-asio::awaitable<void> raw_echo_client(asio::ip::tcp::endpoint at, int trips) {
+asio::awaitable<void> raw_echo_client(asio::ip::tcp::endpoint at, int trips, long& echoed) {
   asio::ip::tcp::socket s(co_await asio::this_coro::executor);
   co_await s.async_connect(at, asio::use_awaitable);
   asio::streambuf in;
-  const std::string message = "a line of an echo benchmark\n";
   for (int i = 0; i < trips; ++i) {
     co_await asio::async_write(s, asio::buffer(message), asio::use_awaitable);
     auto n = co_await asio::async_read_until(s, in, '\n', asio::use_awaitable);
+    check_echo(std::string(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + n));
     in.consume(n);
+    echoed += n;
   }
 }
 
-double w5_raw(int trips) {
-  asio::io_context ctx(1);
-  asio::ip::tcp::acceptor acceptor(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+void check_echoed(long echoed, int trips) {
+  check(echoed == long(echo_clients) * trips * long(message.size()),
+        fmt::format("{} bytes echoed", echoed));
+}
+
+sample w5_raw(int trips) {
+  raw_loop loop;
+  asio::ip::tcp::acceptor acceptor(loop.ctx, {asio::ip::make_address("127.0.0.1"), 0});
+  long echoed = 0;
+  allocation_count allocs;
   auto start = clock_type::now();
-  asio::co_spawn(ctx, raw_echo_accept(acceptor, echo_clients), rethrow);
+  asio::co_spawn(loop.ctx, raw_echo_accept(acceptor, echo_clients), rethrow);
   for (int c = 0; c < echo_clients; ++c)
-    asio::co_spawn(ctx, raw_echo_client(acceptor.local_endpoint(), trips), rethrow);
-  ctx.run();
-  return seconds_since(start) * 1e6 / (double(echo_clients) * trips);
+    asio::co_spawn(loop.ctx, raw_echo_client(acceptor.local_endpoint(), trips, echoed), rethrow);
+  loop.ctx.run();
+  double units = double(echo_clients) * trips;
+  sample s{seconds_since(start) * 1e6 / units, allocs.per(units)};
+  check_echoed(echoed, trips);
+  return s;
 }
 
 asyncio::coroutine<void> echo_session(asyncio::stream_reader r, asyncio::stream_writer w) {
@@ -275,28 +417,34 @@ asyncio::coroutine<void> echo_session(asyncio::stream_reader r, asyncio::stream_
   }
 }
 
-asyncio::coroutine<void> echo_client(std::uint16_t port, int trips) {
+asyncio::coroutine<void> echo_client(std::uint16_t port, int trips, long& echoed) {
   auto [r, w] = co_await asyncio::open_connection("127.0.0.1", port);
-  const std::string message = "a line of an echo benchmark\n";
   for (int i = 0; i < trips; ++i) {
     w.write(message);
     co_await w.drain();
-    co_await r.readline();
+    auto line = co_await r.readline();
+    check_echo(line);
+    echoed += long(line.size());
   }
   w.close();
 }
 
-asyncio::coroutine<double> w5_main(int trips) {
+asyncio::coroutine<sample> w5_main(int trips) {
   auto server = co_await asyncio::start_server(echo_session, "127.0.0.1", 0);
+  long echoed = 0;
+  allocation_count allocs;
   auto start = clock_type::now();
   std::vector<asyncio::task<>> clients;
   for (int c = 0; c < echo_clients; ++c)
-    clients.push_back(asyncio::create_task(echo_client(server.port(), trips)));
+    clients.push_back(asyncio::create_task(echo_client(server.port(), trips, echoed)));
   co_await asyncio::gather(std::move(clients));
-  co_return seconds_since(start) * 1e6 / (double(echo_clients) * trips);
+  double units = double(echo_clients) * trips;
+  sample s{seconds_since(start) * 1e6 / units, allocs.per(units)};
+  check_echoed(echoed, trips);
+  co_return s;
 }
 
-double w5_wrapped(int trips) { return asyncio::run(w5_main(trips)); }
+sample w5_wrapped(int trips) { return asyncio::run(w5_main(trips)); }
 
 // ---- heap allocations per uncontended operation, after a warm-up ----
 
@@ -313,23 +461,23 @@ asyncio::coroutine<void> queue_cycle(asyncio::queue<int>& q) {
 template <class Thing>
 asyncio::coroutine<double> allocations_per(asyncio::coroutine<void> (*cycle)(Thing&), int n) {
   Thing thing;
-  co_await cycle(thing);  // Asio's per-thread cache of coroutine frames fills here
-  long before = allocations.load();
+  // Asio's per-thread cache of coroutine frames fills here: a block freed by one cycle may be
+  // too small for the next frame asked of it, so it takes a few.
+  for (int i = 0; i < 3; ++i) co_await cycle(thing);
+  allocation_count allocs;
   for (int i = 0; i < n; ++i) co_await cycle(thing);
-  co_return double(allocations.load() - before) / n;
+  co_return allocs.per(n);
 }
 
-// One number, measured in a fresh process.
-double isolated(const std::function<double()>& fn) {
-  return demo::isolated([&fn] { return std::vector<double>{fn()}; }).at(0);
-}
+// ---- the workloads and the three ways to run them ----
+
+using measure = sample (*)(int);
 
 struct workload {
-  const char* name;
-  const char* unit;
+  std::string id, title, unit;
   bool higher_is_better;
-  std::function<double(int)> raw, wrapped;
   int n;
+  std::map<std::string, measure> sides;  // "raw-asio", "asyncio-cpp", maybe "raw-asio-no-reactor"
 };
 
 double median(std::vector<double> v) {
@@ -337,11 +485,189 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+/// One measurement in a fresh forked process.
+sample isolated(measure m, int n) {
+  auto v = demo::isolated([=] {
+    auto s = m(n);
+    return std::vector<double>{s.value, s.allocations};
+  });
+  return {v.at(0), v.at(1)};
+}
+
+/// The cost of `b` over `a`: > 1 means b is slower or bigger.
+double cost_ratio(const workload& w, double a, double b) {
+  return w.higher_is_better ? a / b : b / a;
+}
+
+int print_table(const std::vector<workload>& workloads, int repeat, const std::string& json_path,
+                int argc, char** argv) {
+  boost::json::array rows;
+  fmt::print("{:<26} {:>9} {:>11} {:>11} {:>7}   {:>12}\n", "workload", "n", "raw Asio",
+             "asyncio-cpp", "ratio", "allocs/unit");
+  auto row = [&](const workload& w, const std::string& label, const std::string& raw_side) {
+    std::vector<double> raw, wrapped, raw_allocs, wrapped_allocs;
+    for (int r = 0; r < repeat; ++r) {
+      // Alternate which side goes first, so drift and warm caches favour neither.
+      for (int k = 0; k < 2; ++k) {
+        bool ours = (r + k) % 2 == 1;
+        auto s = isolated(w.sides.at(ours ? "asyncio-cpp" : raw_side), w.n);
+        (ours ? wrapped : raw).push_back(s.value);
+        (ours ? wrapped_allocs : raw_allocs).push_back(s.allocations);
+      }
+    }
+    double a = median(raw), b = median(wrapped), ratio = cost_ratio(w, a, b);
+    double aa = median(raw_allocs), ba = median(wrapped_allocs);
+    fmt::print("{:<26} {:>9} {:>11.4g} {:>11.4g} {:>6.3f}x   {:>5.3g} {:>6.3g}\n", label, w.n, a, b,
+               ratio, aa, ba);
+    rows.push_back({{"workload", w.id},
+                    {"title", label},
+                    {"n", w.n},
+                    {"unit", w.unit},
+                    {"raw_side", raw_side},
+                    {"raw_asio", a},
+                    {"asyncio_cpp", b},
+                    {"cost_ratio", ratio},
+                    {"allocations_per_unit", {{"raw_asio", aa}, {"asyncio_cpp", ba}}},
+                    {"runs",
+                     {{"raw_asio", boost::json::value_from(raw)},
+                      {"asyncio_cpp", boost::json::value_from(wrapped)}}}});
+  };
+  for (const auto& w : workloads) row(w, w.id + " " + w.title, "raw-asio");
+  for (const auto& w : workloads)
+    if (w.sides.count("raw-asio-no-reactor"))
+      row(w, w.id + " raw without a reactor", "raw-asio-no-reactor");
+  fmt::print(
+      "units: W1 tasks/s, W2 ms beyond the 100 ms sleep, W3 RSS bytes per waiting task, W4 ns per\n"
+      "handoff, W5 us per echo round trip; ratio = asyncio-cpp's cost over raw Asio's (medians of\n"
+      "{} runs); allocs/unit = heap allocations per task, handoff or round trip (raw, ours).\n"
+      "'raw without a reactor': an io_context with no timer or socket never polls epoll; no real\n"
+      "program runs so (asyncio::run has a signal handler), shown for what it costs.\n",
+      repeat);
+
+  // Counts, not timings: one run of each is exact.
+  const int cycles = 100'000;
+  auto count = [&](auto cycle) {
+    return demo::isolated(
+               [&] { return std::vector<double>{asyncio::run(allocations_per(cycle, cycles))}; })
+        .at(0);
+  };
+  double lock_allocs = count(lock_cycle), queue_allocs = count(queue_cycle);
+  fmt::print("heap allocations per uncontended lock acquire+release: {:g}, queue put+get: {:g}\n",
+             lock_allocs, queue_allocs);
+
+  if (!json_path.empty()) {
+    auto json = bench::stamp(argc, argv);
+    json["repeat"] = repeat;
+    json["results"] = rows;
+    json["allocations_per_uncontended_op"] = {{"lock_acquire_release", lock_allocs},
+                                              {"queue_put_get", queue_allocs}};
+    if (!demo::write_file(json_path, boost::json::serialize(json) + "\n")) return 1;
+  }
+  return 0;
+}
+
+/// One run of one side under a tool (valgrind or strace) that writes its report to a log
+/// file; the log's text.
+std::string run_under(std::vector<std::string> tool, const std::string& side,
+                      const std::string& workload, int n) {
+  static const std::string self = [] {  // valgrind would read its own /proc/self/exe
+    char path[4096];
+    auto len = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    return std::string(path, len > 0 ? len : 0);
+  }();
+  auto log = fmt::format("/tmp/asyncio-bench-{}.log", ::getpid());
+  for (auto& arg : tool)
+    if (auto at = arg.find("{log}"); at != std::string::npos) arg.replace(at, 5, log);
+  tool.insert(tool.end(), {self, "--workload", workload, "--side", side, "--n", std::to_string(n)});
+  auto result = bench::run_program(tool);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::remove(log.c_str());
+  if (result.status != 0 || text.empty())
+    throw std::runtime_error(
+        fmt::format("'{}' failed on {} {} (is it installed?)", tool[0], side, workload));
+  return text;
+}
+
+/// Instructions one run executes, as callgrind counts them (startup included).
+double instructions(const std::string& side, const std::string& workload, int n) {
+  auto log = run_under(
+      {"valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "--log-file={log}"}, side,
+      workload, n);
+  auto at = log.find("Collected :");
+  if (at == std::string::npos) throw std::runtime_error("callgrind reported no count");
+  return std::stod(log.substr(at + 11));
+}
+
+/// System calls one run makes, all and epoll_wait alone, as `strace -c -f` counts them.
+std::pair<double, double> system_calls(const std::string& side, const std::string& workload,
+                                       int n) {
+  std::istringstream log(run_under({"strace", "-c", "-f", "-o", "{log}"}, side, workload, n));
+  double total = -1, epoll = 0;
+  for (std::string line; std::getline(log, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+    if (w.size() < 5) continue;  // % time, seconds, usecs/call, calls, [errors], name
+    if (w.back() == "total") total = std::stod(w[3]);
+    if (w.back() == "epoll_wait") epoll = std::stod(w[3]);
+  }
+  if (total < 0) throw std::runtime_error("strace reported no total");
+  return {total, epoll};
+}
+
+int print_instructions(const std::vector<workload>& workloads, int n, const std::string& json_path,
+                       int argc, char** argv) {
+  fmt::print("A run at n={} minus a run at n=0, per task (W1) or per handoff (W4):\n", n);
+  fmt::print("{:<28} {:>10} {:>12} {:>22} {:>7}\n", "", "raw Asio", "asyncio-cpp",
+             "raw without a reactor", "ratio");
+  boost::json::array out;
+  for (const auto& w : workloads) {
+    if (w.id != "W1" && w.id != "W4") continue;
+    double units = w.id == "W4" ? 2.0 * n : n;  // n round trips = 2n handoffs
+    boost::json::object row{{"workload", w.id}, {"per", w.id == "W4" ? "handoff" : "task"}};
+    std::map<std::string, std::array<double, 3>> per;  // instructions, system calls, epoll_wait
+    for (const auto& [side, measure] : w.sides) {
+      auto [calls_n, epoll_n] = system_calls(side, w.id, n);
+      auto [calls_0, epoll_0] = system_calls(side, w.id, 0);
+      per[side] = {(instructions(side, w.id, n) - instructions(side, w.id, 0)) / units,
+                   (calls_n - calls_0) / units, (epoll_n - epoll_0) / units};
+      row[side] = {{"instructions", per[side][0]},
+                   {"system_calls", per[side][1]},
+                   {"epoll_wait", per[side][2]}};
+    }
+    const char* what[] = {"instructions", "system calls", "of them epoll_wait"};
+    for (int k = 0; k < 3; ++k) {
+      auto shown = [&](const std::string& side) {
+        if (!per.count(side)) return std::string("-");
+        return k ? fmt::format("{:.2f}", per[side][k]) : fmt::format("{:.0f}", per[side][k]);
+      };
+      // A ratio of near-zero counts (W1 makes a system call per thousands of tasks) says nothing.
+      double ratio = per["raw-asio"][k] >= 0.05 ? per["asyncio-cpp"][k] / per["raw-asio"][k] : NAN;
+      fmt::print("{:<28} {:>10} {:>12} {:>22} {:>7}\n", fmt::format("{} {}", w.id, what[k]),
+                 shown("raw-asio"), shown("asyncio-cpp"), shown("raw-asio-no-reactor"),
+                 std::isfinite(ratio) ? fmt::format("{:.3f}x", ratio) : "-");
+    }
+    row["instructions_ratio"] = per["asyncio-cpp"][0] / per["raw-asio"][0];
+    out.push_back(row);
+  }
+  fmt::print(
+      "instructions: callgrind (user space only, repeatable to a few); system calls: strace -c -f."
+      "\n");
+  if (!json_path.empty()) {
+    auto json = bench::stamp(argc, argv);
+    json["n"] = n;
+    json["per_unit"] = out;
+    if (!demo::write_file(json_path, boost::json::serialize(json) + "\n")) return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int spawn_n, sleep_n, memory_n, handoff_n, trips_n, repeat;
-  std::string json_path;
+  int spawn_n = 0, sleep_n = 0, memory_n = 0, handoff_n = 0, trips_n = 0, repeat = 0;
+  int instructions_n = 0, one_n = 0;
+  std::string json_path, one_workload, one_side;
   demo::po::options_description options("Options");
   // clang-format off
   options.add_options()
@@ -351,63 +677,86 @@ int main(int argc, char** argv) {
       ("round-trips", demo::po::value(&handoff_n)->default_value(500'000), "W4 round trips (2 handoffs each)")
       ("echo-trips", demo::po::value(&trips_n)->default_value(1'000), "W5 echo round trips per client (50 clients)")
       ("repeat", demo::po::value(&repeat)->default_value(5), "runs of each; the median is kept")
-      ("json", demo::po::value(&json_path), "also write the results to this JSON file");
+      ("json", demo::po::value(&json_path), "also write the results to this JSON file")
+      ("instructions", demo::po::value(&instructions_n)->implicit_value(20'000),
+       "instead: instructions (callgrind) and system calls (strace) per W1 task and W4 handoff")
+      ("workload", demo::po::value(&one_workload), "instead: one run of W1..W5, one JSON line")
+      ("side", demo::po::value(&one_side)->default_value("asyncio-cpp"),
+       "with --workload: asyncio-cpp, raw-asio or raw-asio-no-reactor (W4)")
+      ("n", demo::po::value(&one_n)->default_value(1000), "with --workload: its size (0 allowed)");
   // clang-format on
-  demo::parse(argc, argv,
-              "wrappers_vs_asio: the same workloads through asyncio-cpp and raw Asio, in one run.",
-              options);
+  auto vm = demo::parse(
+      argc, argv,
+      "wrappers_vs_asio: the same workloads through asyncio-cpp and raw Asio, in one run.",
+      options);
   for (int n : {spawn_n, sleep_n, memory_n, handoff_n, trips_n})
     if (n < 1 || n > 10'000'000) demo::usage_error(argv[0], "counts must be 1-10000000");
   if (repeat < 1 || repeat > 100) demo::usage_error(argv[0], "--repeat must be 1-100");
+  if (vm.count("instructions") && (instructions_n < 1 || instructions_n > 1'000'000))
+    demo::usage_error(argv[0], "--instructions must be 1-1000000");
+  if (vm.count("instructions") && vm.count("workload"))
+    demo::usage_error(argv[0], "--instructions and --workload are two different runs");
 
-  std::vector<workload> workloads = {
-      {"W1 spawn+yield+gather", "tasks/s", true, w1_raw, w1_wrapped, spawn_n},
-      {"W2 100 ms sleeps", "x ideal", false, w2_raw, w2_wrapped, sleep_n},
-      {"W3 waiting task", "bytes/task", false, w3_raw, w3_wrapped, memory_n},
-      {"W4 queue handoff", "ns/handoff", false, w4_raw, w4_wrapped, handoff_n},
-      {"W5 echo over loopback", "us/round trip", false, w5_raw, w5_wrapped, trips_n},
+  const std::vector<workload> workloads = {
+      {"W1",
+       "spawn+yield+gather",
+       "tasks/s",
+       true,
+       spawn_n,
+       {{"raw-asio", w1_raw}, {"asyncio-cpp", w1_wrapped}}},
+      {"W2",
+       "100 ms sleeps",
+       "ms over 100 ms",
+       false,
+       sleep_n,
+       {{"raw-asio", w2_raw}, {"asyncio-cpp", w2_wrapped}}},
+      {"W3",
+       "waiting task",
+       "bytes/task",
+       false,
+       memory_n,
+       {{"raw-asio", w3_raw}, {"asyncio-cpp", w3_wrapped}}},
+      {"W4",
+       "queue handoff",
+       "ns/handoff",
+       false,
+       handoff_n,
+       {{"raw-asio", w4_raw},
+        {"asyncio-cpp", w4_wrapped},
+        {"raw-asio-no-reactor", w4_raw_no_reactor}}},
+      {"W5",
+       "echo over loopback",
+       "us/round trip",
+       false,
+       trips_n,
+       {{"raw-asio", w5_raw}, {"asyncio-cpp", w5_wrapped}}},
   };
 
-  boost::json::array rows;
-  fmt::print("{:<24} {:>10} {:>14} {:>14} {:>8}\n", "workload", "n", "raw Asio", "asyncio-cpp",
-             "ratio");
-  for (auto& w : workloads) {
-    std::vector<double> raw, wrapped;
-    for (int r = 0; r < repeat; ++r) {  // interleaved, so drift hits both alike
-      raw.push_back(isolated([&] { return w.raw(w.n); }));
-      wrapped.push_back(isolated([&] { return w.wrapped(w.n); }));
+  try {
+    if (vm.count("instructions"))
+      return print_instructions(workloads, instructions_n, json_path, argc, argv);
+    if (vm.count("workload")) {
+      auto w = std::find_if(workloads.begin(), workloads.end(),
+                            [&](const workload& w) { return w.id == one_workload; });
+      if (w == workloads.end())
+        demo::usage_error(argv[0], "--workload must be W1, W2, W3, W4 or W5");
+      if (!w->sides.count(one_side))
+        demo::usage_error(argv[0], "no side " + one_side + " for " + w->id);
+      if (one_n < 0 || one_n > 10'000'000 || (one_n == 0 && w->id != "W1" && w->id != "W4"))
+        demo::usage_error(argv[0], "--n must be 1-10000000 (0 only for W1 and W4)");
+      auto s = w->sides.at(one_side)(one_n);
+      fmt::print("{}\n", boost::json::serialize(
+                             boost::json::object{{"peer", one_side},
+                                                 {"workload", w->id},
+                                                 {"n", one_n},
+                                                 {"value", s.value},
+                                                 {"unit", w->unit},
+                                                 {"allocations_per_unit", s.allocations}}));
+      return 0;
     }
-    double a = median(raw), b = median(wrapped);
-    // The ratio is the wrapper's cost: > 1 means slower or bigger than raw Asio.
-    double ratio = w.higher_is_better ? a / b : b / a;
-    fmt::print("{:<24} {:>10} {:>10.3g} {:<3} {:>10.3g} {:<3} {:>7.3f}x\n", w.name, w.n, a, "", b,
-               "", ratio);
-    rows.push_back({{"workload", w.name},
-                    {"n", w.n},
-                    {"unit", w.unit},
-                    {"raw_asio", a},
-                    {"asyncio_cpp", b},
-                    {"cost_ratio", ratio}});
-  }
-  fmt::print(
-      "units: W1 tasks/s, W2 wall time / 100 ms, W3 RSS bytes per waiting task, W4 ns per "
-      "handoff,\nW5 us per echo round trip; ratio = asyncio-cpp's cost over raw Asio's (medians "
-      "of {} runs)\n",
-      repeat);
-
-  // Counts, not timings: one run of each is exact.
-  const int cycles = 100'000;
-  double lock_allocs = isolated([&] { return asyncio::run(allocations_per(lock_cycle, cycles)); });
-  double queue_allocs =
-      isolated([&] { return asyncio::run(allocations_per(queue_cycle, cycles)); });
-  fmt::print("heap allocations per uncontended lock acquire+release: {:g}, queue put+get: {:g}\n",
-             lock_allocs, queue_allocs);
-
-  if (!json_path.empty()) {
-    boost::json::object allocs{{"lock_acquire_release", lock_allocs},
-                               {"queue_put_get", queue_allocs}};
-    auto json = boost::json::serialize(boost::json::object{
-        {"results", rows}, {"allocations_per_uncontended_op", allocs}, {"repeat", repeat}});
-    if (!demo::write_file(json_path, json + "\n")) return 1;
+    return print_table(workloads, repeat, json_path, argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 1;
   }
 }

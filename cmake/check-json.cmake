@@ -1,6 +1,8 @@
 # ctest helper: runs COMMAND (a ;-list) that writes the JSON file FILE, then checks that it
 # parses and holds each of KEYS (comma-separated; a/b reaches into objects, a/0 into arrays).
-# Usage: cmake -DCOMMAND=... -DFILE=out.json -DKEYS=results/0/way,workers -P check-json.cmake
+# EQUALS (optional): key=value pairs that must hold exactly (numbers compared as numbers).
+# Usage: cmake -DCOMMAND=... -DFILE=out.json -DKEYS=results/0/way,workers [-DEQUALS=a/b=0]
+#        -P check-json.cmake
 cmake_minimum_required(VERSION 3.25)
 file(REMOVE ${FILE})
 execute_process(COMMAND ${COMMAND} RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -16,4 +18,15 @@ foreach(key IN LISTS KEYS)
     message(FATAL_ERROR "${FILE}: no ${key}: ${error}")
   endif()
   message(STATUS "${key} = ${value}")
+endforeach()
+string(REPLACE "," ";" EQUALS "${EQUALS}")
+foreach(pair IN LISTS EQUALS)
+  string(REGEX MATCH "^([^=]+)=(.*)$" _ "${pair}")
+  string(REPLACE "/" ";" path "${CMAKE_MATCH_1}")
+  set(expected "${CMAKE_MATCH_2}")
+  string(JSON value GET "${json}" ${path})
+  string(REGEX REPLACE "[ \n]" "" value "${value}")
+  if(NOT value STREQUAL expected AND NOT (expected MATCHES "^[0-9.]+$" AND value EQUAL expected))
+    message(FATAL_ERROR "${FILE}: ${CMAKE_MATCH_1} is ${value}, not ${expected}")
+  endif()
 endforeach()
