@@ -1,6 +1,7 @@
 // Calling an async function returns a coroutine object and runs nothing.
 //
-// The same program in Python, as in the notes:
+// The same program in Python, as in the notes (runnable, printing the same lines:
+// demos/python/coroutine_object.py):
 //
 //   async def add(a, b):
 //       print("add() runs")

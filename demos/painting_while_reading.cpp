@@ -1,6 +1,7 @@
 // Concurrency on one thread: while the paint dries, read.
 //
-// The same program in Python, as in the notes:
+// The same program in Python, as in the notes (runnable, printing the same lines:
+// demos/python/painting_while_reading.py):
 //
 //   async def paint(strokes):
 //       for i in range(strokes):

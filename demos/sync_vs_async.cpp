@@ -1,6 +1,7 @@
 // The same I/O-bound jobs run four ways, and one wrong way, timed.
 //
-// The same program in Python, as in the notes:
+// The same program in Python, as in the notes (runnable, printing the same lines:
+// demos/python/sync_vs_async.py):
 //
 //   def job(): time.sleep(D)              # or a request to a slow server
 //   for _ in range(N): job()                                      # sequential: N * D
