@@ -2,9 +2,14 @@
 
 #include "test.hpp"
 
+#include <asyncio/queue.hpp>
+#include <asyncio/streams.hpp>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <random>
 #include <thread>
 
 BOOST_AUTO_TEST_SUITE(event_loop)
@@ -219,6 +224,85 @@ BOOST_AUTO_TEST_CASE(debug_mode_from_the_environment_or_run) {
   };
   BOOST_TEST(asyncio::run(probe(), {.debug = true}));
   BOOST_TEST(!asyncio::run(probe()));
+}
+
+BOOST_AUTO_TEST_CASE(timers_with_one_deadline_fire_in_the_order_they_were_armed) {
+  asyncio::event_loop loop;
+  std::vector<int> order;
+  auto when = loop.time() + 1ms;
+  for (int i = 0; i < 5; ++i) loop.call_at(when, [&order, i] { order.push_back(i); });
+  loop.call_at(when, [&loop] { loop.stop(); });
+  loop.run_forever();
+  BOOST_TEST(order == (std::vector<int>{0, 1, 2, 3, 4}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(the_timer_heap_keeps_deadline_order_through_removals) {
+  // Cancelled timers leave the heap at once: nothing accumulates, the rest keep their order.
+  using asyncio::detail::timer_entry;
+  std::mt19937 random(7);
+  std::vector<timer_entry> entries(1000);
+  asyncio::detail::timer_heap heap;
+  auto base = std::chrono::steady_clock::time_point{};
+  for (auto& e : entries) {
+    e.when = base + std::chrono::milliseconds(random() % 50);  // many ties
+    heap.push(e);
+  }
+  std::vector<timer_entry*> kept;
+  for (auto& e : entries) {
+    if (random() % 3 == 0)
+      heap.remove(e);
+    else
+      kept.push_back(&e);
+  }
+  std::stable_sort(kept.begin(), kept.end(), [](auto* a, auto* b) { return a->when < b->when; });
+  std::vector<timer_entry*> popped;
+  while (!heap.empty()) popped.push_back(&heap.pop());
+  BOOST_TEST(popped == kept);
+  BOOST_TEST(std::all_of(entries.begin(), entries.end(),
+                         [](auto& e) { return e.index == timer_entry::not_queued; }));
+}
+
+namespace {
+
+// Passes a token back and forth without end: one task is always ready to run.
+asyncio::coroutine<void> ping_pong(asyncio::queue<int>& in, asyncio::queue<int>& out) {
+  for (;;) {
+    int token = co_await in.get();
+    co_await out.put(token + 1);
+  }
+}
+
+asyncio::coroutine<void> echo_line(asyncio::stream_reader reader, asyncio::stream_writer writer) {
+  auto line = co_await reader.readline();
+  writer.write(line);
+  co_await writer.drain();
+  writer.close();
+}
+
+}  // namespace
+
+CO_TEST_CASE(tasks_always_ready_do_not_starve_timers_or_io) {
+  auto& loop = asyncio::get_running_loop();
+  asyncio::queue<int> a(1), b(1);
+  auto ping = asyncio::create_task(ping_pong(a, b));
+  auto pong = asyncio::create_task(ping_pong(b, a));
+  a.put_nowait(0);
+  auto timer_fired = loop.create_future<void>();
+  loop.call_later(10ms, [timer_fired]() mutable { timer_fired.set_result(); });
+  co_await *timer_fired;
+  auto server = co_await asyncio::start_server(echo_line, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", server.port());
+  writer.write("over loopback\n");
+  auto echoed = co_await reader.readline();
+  BOOST_TEST(echoed == "over loopback\n");
+  writer.close();
+  server.close();
+  co_await server.wait_closed();
+  ping.cancel();
+  pong.cancel();
+  BOOST_CHECK_THROW(co_await *ping, asyncio::cancelled_error);
+  BOOST_CHECK_THROW(co_await *pong, asyncio::cancelled_error);
+  BOOST_TEST(a.qsize() + b.qsize() == 1u);  // the token is in one queue, never lost
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,8 +2,12 @@
 
 #include "test.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <thread>
 
 BOOST_AUTO_TEST_SUITE(task)
 
@@ -312,6 +316,194 @@ CO_TEST_CASE(move_only_results) {
   auto t = asyncio::create_task(make());
   auto p = co_await *t;
   BOOST_TEST(*p == 8);
+}
+
+// A cancel that arrives when what the task awaited has already completed, but before the task
+// resumed (CPython's Task.__step with _must_cancel), is never lost.
+
+CO_TEST_CASE(a_cancel_between_a_sleeps_end_and_its_resumption_is_delivered) {
+  auto& loop = asyncio::get_running_loop();
+  asyncio::task<> worker;
+  bool woke = false;
+  // Due first, so it runs before the worker's wake-up that the same turn of timers queues.
+  loop.call_later(1ms, [&worker] { worker.cancel("late"); });
+  worker = asyncio::create_task([](bool& woke) -> asyncio::coroutine<void> {
+    co_await asyncio::sleep(2ms);
+    woke = true;
+  }(woke));
+  co_await asyncio::sleep(0s);       // the worker's sleep is armed
+  std::this_thread::sleep_for(5ms);  // blocks the loop until both deadlines have passed
+  BOOST_CHECK_EXCEPTION(co_await *worker, asyncio::cancelled_error,
+                        [](const auto& e) { return std::string(e.what()) == "late"; });
+  BOOST_TEST(!woke);
+}
+
+CO_TEST_CASE(a_cancel_between_a_threads_return_and_the_tasks_resumption_is_delivered) {
+  auto& loop = asyncio::get_running_loop();
+  asyncio::task<int> worker;
+  bool resumed = false;
+  worker = asyncio::create_task([](asyncio::event_loop& loop, asyncio::task<int>& self,
+                                   bool& resumed) -> asyncio::coroutine<int> {
+    int n = co_await asyncio::to_thread([&loop, &self] {
+      // Reaches the loop before the result does: the thread's work is over by then.
+      loop.call_soon_threadsafe([&self] { self.cancel("late"); });
+      return 7;
+    });
+    resumed = true;
+    co_return n;
+  }(loop, worker, resumed));
+  BOOST_CHECK_THROW(co_await *worker, asyncio::cancelled_error);
+  BOOST_TEST(!resumed);
+}
+
+CO_TEST_CASE(a_cancel_between_a_raw_reads_completion_and_its_delivery_is_not_lost) {
+  namespace net = boost::asio;
+  using net::ip::tcp;
+  auto ex = asyncio::get_running_loop().get_executor();
+  tcp::acceptor acceptor(ex, {net::ip::address_v4::loopback(), 0});
+  tcp::socket ours(ex), peer(ex);
+  peer.connect(acceptor.local_endpoint());
+  acceptor.accept(ours);
+  asyncio::task<int> reader;
+  // Queued on the socket before the reader's read: one pass of the reactor completes both,
+  // the canceller first, so the read has completed but not been delivered when it cancels.
+  auto canceller = asyncio::create_task(
+      [](tcp::socket& s, asyncio::task<int>& reader) -> asyncio::coroutine<void> {
+        co_await s.async_wait(tcp::socket::wait_read, net::use_awaitable);
+        reader.cancel("late");
+      }(ours, reader));
+  co_await asyncio::sleep(0s);
+  reader = asyncio::create_task([](tcp::socket& s) -> asyncio::coroutine<int> {
+    char byte;
+    int reads = 0;
+    for (;;) {  // without the cancel, the second read waits for ever: no more bytes come
+      co_await s.async_read_some(net::buffer(&byte, 1), net::use_awaitable);
+      ++reads;
+    }
+    co_return reads;
+  }(ours));
+  co_await asyncio::sleep(0s);
+  net::write(peer, net::buffer("x", 1));
+  co_await *canceller;
+  BOOST_CHECK_THROW(co_await *reader, asyncio::cancelled_error);
+  BOOST_TEST(reader.cancelled());
+}
+
+// Cancellation as CPython's Task.cancel / Task.__step (3.11/3.12 give the same on these).
+
+namespace {
+
+// Swallows a cancel while waiting, then returns 42; notes the message it saw.
+asyncio::coroutine<int> swallows(std::string& seen) {
+  try {
+    co_await asyncio::sleep(1h);
+  } catch (const asyncio::cancelled_error& e) {
+    seen = e.what();
+  }
+  co_return 42;
+}
+
+asyncio::coroutine<int> awaits(asyncio::task<int> inner) { co_return co_await *inner; }
+
+}  // namespace
+
+CO_TEST_CASE(a_cancel_the_awaited_task_refuses_leaves_the_awaiter_its_value) {
+  std::string seen;
+  auto inner = asyncio::create_task(swallows(seen));
+  auto outer = asyncio::create_task(awaits(inner));
+  co_await asyncio::sleep(0s);
+  BOOST_TEST(outer.cancel("chain"));
+  BOOST_TEST(co_await *outer == 42);  // not cancelled: inner took the request and refused it
+  BOOST_TEST(!outer.cancelled());
+  BOOST_TEST(outer.cancelling() == 1u);
+  BOOST_TEST(seen == "chain");  // the message travelled to the awaited task
+}
+
+CO_TEST_CASE(the_first_cancel_message_wins) {
+  auto inner = asyncio::create_task([]() -> asyncio::coroutine<std::string> {
+    try {
+      co_await asyncio::sleep(1h);
+    } catch (const asyncio::cancelled_error& e) {
+      co_return e.what();
+    }
+    co_return "";
+  }());
+  auto outer =
+      asyncio::create_task([](asyncio::task<std::string> inner) -> asyncio::coroutine<std::string> {
+        co_return co_await *inner;
+      }(inner));
+  co_await asyncio::sleep(0s);
+  outer.cancel("one");
+  outer.cancel("two");
+  BOOST_TEST(co_await *outer == "one");
+  auto plain = asyncio::create_task(test::value_after(1h, 0));
+  co_await asyncio::sleep(0s);
+  plain.cancel("one");
+  plain.cancel("two");
+  BOOST_CHECK_EXCEPTION(co_await *plain, asyncio::cancelled_error,
+                        [](const auto& e) { return std::string(e.what()) == "one"; });
+}
+
+CO_TEST_CASE(a_pending_cancel_goes_on_to_the_task_awaited_next) {
+  // CPython's test_cancel_awaited_task (bpo-34872): a task cancelled while it runs passes
+  // the cancel on to the task it awaits next, and ends once that one has.
+  auto fut = asyncio::get_running_loop().create_future<int>();
+  auto nested = asyncio::create_task(
+      [](asyncio::future<int> f) -> asyncio::coroutine<int> { co_return co_await *f; }(fut));
+  auto coro = [](asyncio::task<int> nested) -> asyncio::coroutine<int> {
+    co_await asyncio::sleep(0s);
+    asyncio::current_task().cancel("self");
+    co_return co_await *nested;
+  };
+  auto t = asyncio::create_task(coro(nested));
+  BOOST_CHECK_EXCEPTION(co_await *t, asyncio::cancelled_error,
+                        [](const auto& e) { return std::string(e.what()) == "self"; });
+  BOOST_TEST(t.cancelled());
+  BOOST_TEST(nested.cancelled());
+  BOOST_TEST(fut.cancelled());
+}
+
+CO_TEST_CASE(a_pending_cancel_goes_on_to_a_gather_awaited_next) {
+  auto a = asyncio::create_task(test::value_after(1h, 1));
+  auto b = asyncio::create_task(test::value_after(1h, 2));
+  auto coro = [](asyncio::task<int> a, asyncio::task<int> b) -> asyncio::coroutine<void> {
+    asyncio::current_task().cancel("all of it");
+    co_await asyncio::gather(a, b);
+  };
+  auto t = asyncio::create_task(coro(a, b));
+  BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);
+  BOOST_TEST(a.cancelled());
+  BOOST_TEST(b.cancelled());
+  BOOST_CHECK_EXCEPTION(co_await *a, asyncio::cancelled_error,
+                        [](const auto& e) { return std::string(e.what()) == "all of it"; });
+}
+
+CO_TEST_CASE(the_awaited_tasks_outcome_wins_when_it_did_not_end_cancelled) {
+  // CPython's test_wait_for_reraises_exception_during_cancellation, without the timeout.
+  auto inner = asyncio::create_task([]() -> asyncio::coroutine<int> {
+    try {
+      co_await asyncio::sleep(1h);
+    } catch (const asyncio::cancelled_error&) {
+      throw std::invalid_argument("turned into an error");
+    }
+    co_return 0;
+  }());
+  auto outer = asyncio::create_task(awaits(inner));
+  co_await asyncio::sleep(0s);
+  outer.cancel();
+  BOOST_CHECK_THROW(co_await *outer, std::invalid_argument);
+  BOOST_TEST(!outer.cancelled());
+}
+
+CO_TEST_CASE(a_cancelled_gather_passes_its_message_to_its_children) {
+  auto a = asyncio::create_task(test::value_after(1h, 1));
+  auto g = asyncio::create_task(
+      [](asyncio::task<int> a) -> asyncio::coroutine<void> { co_await asyncio::gather(a); }(a));
+  co_await asyncio::sleep(0s);
+  g.cancel("stop all");
+  BOOST_CHECK_THROW(co_await *g, asyncio::cancelled_error);
+  BOOST_CHECK_EXCEPTION(co_await *a, asyncio::cancelled_error,
+                        [](const auto& e) { return std::string(e.what()) == "stop all"; });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,6 +2,10 @@
 
 #include "test.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <future>
 #include <latch>
 #include <thread>
 
@@ -67,6 +71,52 @@ BOOST_AUTO_TEST_CASE(a_plain_thread_submits_a_coroutine_and_waits_on_its_future)
   client.join();
   BOOST_TEST(result == 42);
   BOOST_TEST(rethrown);
+}
+
+namespace {
+
+// Hands out the executor of the task it runs in (not as the task's value: that would be a
+// reference cycle, the state holding its own executor).
+asyncio::coroutine<void> own_executor(boost::asio::any_io_executor& out) {
+  out = co_await boost::asio::this_coro::executor;
+}
+
+// Copies `ex` and posts `n` handlers through the copies, from the calling thread.
+void post_copies(const boost::asio::any_io_executor& ex, int n, int& ran, asyncio::event& all) {
+  for (int i = 0; i < n; ++i) {
+    auto copy = ex;
+    boost::asio::post(copy, [&ran, &all, n] {
+      if (++ran == n) all.set();
+    });
+  }
+}
+
+}  // namespace
+
+CO_TEST_CASE(a_task_executor_may_be_copied_and_posted_to_from_any_thread) {
+  // The everyday Asio idiom: a task's executor handed to a thread that posts to it, while
+  // the task runs and after it has ended. TSan checks the task's reference count.
+  constexpr int n = 2000;
+  asyncio::event during, after;
+  int ran_during = 0, ran_after = 0;
+  std::promise<boost::asio::any_io_executor> running, ended;
+  std::thread poster([&, r = running.get_future(), e = ended.get_future()]() mutable {
+    post_copies(r.get(), n, ran_during, during);
+    post_copies(e.get(), n, ran_after, after);
+  });
+  boost::asio::any_io_executor of_running, of_ended;
+  co_await own_executor(of_running);  // this task's executor, while it runs
+  running.set_value(std::move(of_running));
+  co_await during.wait();
+  {
+    auto t = asyncio::create_task(own_executor(of_ended));
+    co_await *t;
+  }
+  ended.set_value(std::move(of_ended));  // now the only reference to the ended task's state
+  co_await after.wait();
+  poster.join();
+  BOOST_TEST(ran_during == n);
+  BOOST_TEST(ran_after == n);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -178,4 +178,30 @@ BOOST_AUTO_TEST_CASE(timeout_outside_a_task_is_refused) {
   BOOST_TEST(refused);
 }
 
+namespace {
+
+// Swallows the cancel that ends its wait, notes it, and returns `value` instead.
+asyncio::coroutine<int> refuses_the_cancel(int value, int& cancels_seen) {
+  try {
+    co_await asyncio::sleep(1h);
+  } catch (const asyncio::cancelled_error&) {
+    ++cancels_seen;
+  }
+  co_return value;
+}
+
+}  // namespace
+
+CO_TEST_CASE(wait_for_a_task_that_refuses_the_cancel_gives_its_value) {
+  // As CPython 3.12: the deadline's cancel goes to the task, which returns a value instead.
+  int cancels_seen = 0;
+  auto stubborn = asyncio::create_task(refuses_the_cancel(42, cancels_seen));
+  BOOST_TEST(co_await asyncio::wait_for(stubborn, 20ms) == 42);
+  BOOST_TEST(cancels_seen == 1);
+  auto again = asyncio::create_task(refuses_the_cancel(43, cancels_seen));
+  auto body = [](asyncio::task<int> t) -> asyncio::coroutine<int> { co_return co_await *t; };
+  BOOST_TEST(co_await asyncio::timeout(20ms, body(again)) == 43);  // inside a timeout() body
+  BOOST_TEST(cancels_seen == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace asyncio {
 
@@ -29,17 +30,33 @@ void invoke_logged(std::function<void()>& fn) {
 
 }  // namespace
 
-struct handle::state {
+// In the ready queue (call_soon), or first in the timer heap (call_at).
+struct handle::state : detail::ready_node, detail::timer_entry {
+  event_loop* loop = nullptr;
   std::function<void()> fn;
-  std::optional<boost::asio::steady_timer> timer;
+  std::shared_ptr<state> queued;  // the loop's reference, while the entry waits there
   bool cancelled = false;
 
-  void run(event_loop& loop) {
+  static std::shared_ptr<state> make(event_loop* loop, std::function<void()> fn) {
+    auto s = std::make_shared<state>();
+    s->loop = loop;
+    s->fn = std::move(fn);
+    s->fire = [](detail::ready_node& n, bool run) {
+      auto& self = static_cast<state&>(n);
+      auto keep = std::move(self.queued);
+      if (run) self.run();
+    };
+    s->queued = s;
+    return s;
+  }
+
+  void run() {
     if (cancelled) return;
     auto f = std::move(fn);
-    if (!loop.instrumented()) return invoke_logged(f);
+    if (!loop->instrumented()) return invoke_logged(f);
     detail::run_instrumented_step(
-        loop, nullptr, [](void* f) { invoke_logged(*static_cast<std::function<void()>*>(f)); }, &f);
+        *loop, nullptr, [](void* f) { invoke_logged(*static_cast<std::function<void()>*>(f)); },
+        &f);
   }
 };
 
@@ -47,7 +64,10 @@ void handle::cancel() noexcept {
   if (!state_ || state_->cancelled) return;
   state_->cancelled = true;
   state_->fn = nullptr;  // drop what the callback holds now, as Python does
-  if (state_->timer) state_->timer->cancel();
+  if (state_->index != detail::timer_entry::not_queued) {
+    state_->loop->cancel_timer(*state_);
+    state_->queued.reset();
+  }
 }
 
 bool handle::cancelled() const noexcept { return state_ && state_->cancelled; }
@@ -61,8 +81,17 @@ event_loop::event_loop() {
 event_loop::~event_loop() {
   // Threads still running to_thread work post back into the io_context: let them finish first.
   if (pool_) pool_->join();
+  bool cancelled = cancel_pending();
+  // Entries never run are destroyed while the io_context, which what they own may use, lives;
+  // what destroying them schedules goes to the io_context, which destroys it in turn.
+  disposing_ = true;
+  while (!timers_.empty()) {
+    auto& e = timers_.pop();
+    e.expire(e, false);
+  }
+  ready_.clear();
   // A closed loop has written its trace already, unless cancelling added to it.
-  if (cancel_pending() || !closed_) {
+  if (cancelled || !closed_) {
     if (trace_id_) detail::trace::loop_closed();
   }
 }
@@ -105,6 +134,7 @@ void event_loop::run_forever() {
     ~leave() {
       running_loop = nullptr;
       loop->running_ = false;
+      loop->stop_requested_ = false;
     }
   } on_exit{this};
   context_.restart();
@@ -117,10 +147,104 @@ void event_loop::run_forever() {
 }
 
 void event_loop::stop() {
-  if (is_running())
+  if (is_running()) {
+    stop_requested_ = true;
     context_.stop();
-  else
+  } else {
     stopping_ = true;
+  }
+}
+
+namespace {
+
+// The loop's budget per turn of the ready queue: enough that a chain of handoffs between
+// tasks rarely pays for a pass through the reactor, small enough that I/O waits little.
+constexpr int ready_budget = 128;
+
+// A ready entry handed to the io_context instead (while the loop is destroyed): run or
+// disposed of exactly once.
+class posted_entry {
+public:
+  explicit posted_entry(detail::ready_node& n) noexcept : n_(&n) {}
+  posted_entry(posted_entry&& other) noexcept : n_(std::exchange(other.n_, nullptr)) {}
+  posted_entry& operator=(posted_entry&&) = delete;
+  ~posted_entry() {
+    if (n_) n_->fire(*n_, false);
+  }
+  void operator()() {
+    auto* n = std::exchange(n_, nullptr);
+    n->fire(*n, true);
+  }
+
+private:
+  detail::ready_node* n_;
+};
+
+}  // namespace
+
+void event_loop::schedule(detail::ready_node& n) {
+  if (disposing_) return boost::asio::post(context_, posted_entry(n));
+  ready_.push(n);
+  if (!run_ready_posted_) post_run_ready();
+}
+
+void event_loop::add_timer(detail::timer_entry& e) {
+  timers_.push(e);
+  if (&timers_.top() == &e && (!alarm_at_ || e.when < *alarm_at_)) arm_alarm(e.when);
+}
+
+void event_loop::arm_alarm(clock::time_point when) {
+  alarm_at_ = when;
+  alarm_.expires_at(when);  // a wait already set ends with operation_aborted, ignored
+  alarm_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) on_alarm();
+  });
+}
+
+void event_loop::on_alarm() {
+  alarm_at_.reset();
+  expire_due_timers();
+  if (!timers_.empty()) arm_alarm(timers_.top().when);
+}
+
+void event_loop::expire_due_timers() {
+  if (timers_.empty()) return;
+  const auto now = clock::now();
+  while (!timers_.empty() && timers_.top().when <= now) {
+    auto& e = timers_.pop();
+    e.expire(e, true);
+  }
+}
+
+void event_loop::post_run_ready() {
+  boost::asio::post(context_, [this] { run_ready(); });
+  run_ready_posted_ = true;
+}
+
+void event_loop::run_ready() {
+  // As node's microtask queue, entries queued meanwhile run in the same turn: a handoff
+  // between tasks then costs no pass through the reactor (an epoll_wait each, once any I/O
+  // object exists). The budget and stop() end the turn early.
+  struct end_of_turn {
+    event_loop& loop;
+    ~end_of_turn() noexcept(false) {
+      loop.run_ready_posted_ = false;
+      if (!loop.ready_.empty()) loop.post_run_ready();
+    }
+  } end{*this};
+  // In generations, as CPython's _run_once: what one generation schedules runs in the next,
+  // and timers due by then join the queue before it.
+  detail::ready_node* end_of_generation = ready_.back();
+  for (int budget = ready_budget; budget > 0 && !stop_requested_; --budget) {
+    detail::ready_node* n = ready_.pop();
+    if (!n) break;
+    const bool last = n == end_of_generation;
+    n->fire(*n, true);
+    if (last) {
+      expire_due_timers();
+      end_of_generation = ready_.back();
+    }
+  }
 }
 
 void event_loop::close() {
@@ -136,9 +260,8 @@ void event_loop::close() {
 
 handle event_loop::call_soon(std::function<void()> fn) {
   check_open();
-  auto s = std::make_shared<handle::state>();
-  s->fn = std::move(fn);
-  boost::asio::post(context_, [this, s] { s->run(*this); });
+  auto s = handle::state::make(this, std::move(fn));
+  schedule(*s);
   return handle(std::move(s));
 }
 
@@ -148,12 +271,17 @@ handle event_loop::call_later(clock::duration delay, std::function<void()> fn) {
 
 handle event_loop::call_at(clock::time_point when, std::function<void()> fn) {
   check_open();
-  auto s = std::make_shared<handle::state>();
-  s->fn = std::move(fn);
-  s->timer.emplace(context_, when);
-  s->timer->async_wait([this, s](boost::system::error_code ec) {
-    if (!ec) s->run(*this);
-  });
+  auto s = handle::state::make(this, std::move(fn));
+  s->when = when;
+  // Due, it joins the ready queue, as CPython moves a due TimerHandle to loop._ready.
+  s->expire = [](detail::timer_entry& e, bool run) {
+    auto& self = static_cast<handle::state&>(e);
+    if (run)
+      self.loop->schedule(self);
+    else
+      self.fire(self, false);
+  };
+  add_timer(*s);
   return handle(std::move(s));
 }
 

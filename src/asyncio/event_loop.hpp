@@ -2,8 +2,11 @@
 
 #include <asyncio/coroutine.hpp>
 #include <asyncio/detail/future_state.hpp>
+#include <asyncio/detail/ready_queue.hpp>
+#include <asyncio/detail/timer_heap.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/intrusive/list.hpp>
 
@@ -111,7 +114,25 @@ public:
   /// Called by each task when it is created (all_tasks() lists it until it finishes).
   void register_task(detail::task_state_base& t) noexcept { pending_.push_back(t); }
 
+  /// Queues `n` to run after every entry queued before it (CPython's loop._ready); from the
+  /// loop's thread only. Task steps, call_soon and done callbacks all come this way.
+  void schedule(detail::ready_node& n);
+  /// Arms `e` in the loop's timer heap (CPython's loop._scheduled): when due, its expire()
+  /// runs from the loop, timers in deadline order, ties in arming order.
+  void add_timer(detail::timer_entry& e);
+  /// Disarms `e`, at once and without a trace; nothing happens if it is not armed.
+  void cancel_timer(detail::timer_entry& e) noexcept { timers_.remove(e); }
+
 private:
+  /// Runs the ready queue until it is empty or the budget is spent, then lets the reactor
+  /// (I/O, timers, other threads' posts) have its turn.
+  void run_ready();
+  void post_run_ready();
+  /// The one Asio timer, set for the earliest deadline of the heap.
+  void arm_alarm(clock::time_point when);
+  void on_alarm();
+  /// Moves the timers due by now to the ready queue, in deadline order.
+  void expire_due_timers();
   void check_open() const;
   /// Cancels and unwinds the tasks left pending at destruction; false if there were none.
   bool cancel_pending();
@@ -125,14 +146,21 @@ private:
 
   // Destroyed after the io_context, whose pending handlers own the tasks that unlink from it.
   pending_list pending_;
+  detail::ready_queue ready_;
+  detail::timer_heap timers_;
   boost::asio::io_context context_{1};  // one thread runs it: no locking for its own handlers
+  boost::asio::steady_timer alarm_{context_};
+  std::optional<clock::time_point> alarm_at_;  // set while the alarm waits
   std::optional<boost::asio::thread_pool> pool_;
   std::atomic<bool> running_ = false;
   bool debug_;
   std::uint32_t trace_id_ = 0;
   clock::duration slow_callback_duration_ = std::chrono::milliseconds(100);
   bool closed_ = false;
-  bool stopping_ = false;
+  bool stopping_ = false;        // stop() before run_forever(): run one round
+  bool stop_requested_ = false;  // stop() while running: the ready queue yields at once
+  bool run_ready_posted_ = false;
+  bool disposing_ = false;  // the destructor: entries go to the io_context, which destroys them
 };
 
 /// asyncio.get_running_loop(): the loop running on this thread; std::runtime_error if none.

@@ -1,10 +1,10 @@
 #pragma once
 
 #include <asyncio/detail/outcome.hpp>
+#include <asyncio/event_loop.hpp>
 #include <asyncio/trace.hpp>
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <memory>
@@ -39,15 +39,30 @@ private:
       return {nullptr, std::move(value)};
   }
 
+  // The timer lives in the node beside the awaiting handler, armed in the loop's heap. Due,
+  // the node joins the ready queue and, run there, schedules the awaiter's resumption: the two
+  // hops of CPython's sleep (the TimerHandle sets the future, whose callback wakes the task),
+  // so that tasks interleave in Python's order.
   template <class Handler>
-  struct node {
-    node(Handler h, std::chrono::steady_clock::duration delay, value_type v)
-        : timer(boost::asio::get_associated_executor(h), delay),
-          handler(std::move(h)),
-          value(std::move(v)) {}
-    boost::asio::steady_timer timer;
+  struct node final : timer_entry, ready_node {
+    node(Handler h, event_loop& l, value_type v)
+        : handler(std::move(h)), loop(l), value(std::move(v)) {}
     Handler handler;
+    event_loop& loop;
     value_type value;
+    bool due = false;  // in the ready queue: a cancel now only changes the outcome
+
+    // Resumes the awaiter through the ready queue, or (the loop goes away) destroys it.
+    static void finish(node* n, std::exception_ptr error, bool run = true) {
+      if (trace::enabled()) trace::wait_ended(n, "sleep");
+      std::unique_ptr<node> owned(n);
+      boost::asio::get_associated_cancellation_slot(owned->handler).clear();
+      if (!run) return;
+      auto result = error ? outcome<T>{std::move(error)} : success(owned->value);
+      auto h = std::move(owned->handler);
+      owned.reset();
+      post_resume<T>(std::move(h), std::move(result));
+    }
   };
 
   struct initiate {
@@ -56,27 +71,37 @@ private:
                     value_type value) const {
       if (begin_await("sleep") || delay <= delay.zero())  // sleep(0): yield to the loop once
         return post_resume<T>(std::move(handler), success(value));
-      auto* n = new node<Handler>(std::move(handler), delay, std::move(value));
+      auto& loop = get_running_loop();
+      auto* n = new node<Handler>(std::move(handler), loop, std::move(value));
+      n->when = loop.time() + delay;
+      n->expire = [](timer_entry& e, bool run) {
+        auto* self = static_cast<node<Handler>*>(&e);
+        if (!run) return node<Handler>::finish(self, nullptr, false);
+        self->due = true;
+        self->loop.schedule(*self);
+      };
+      n->fire = [](ready_node& r, bool run) {
+        node<Handler>::finish(static_cast<node<Handler>*>(&r), nullptr, run);
+      };
       auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
-      if (slot.is_connected()) slot.template emplace<cancel_timer>(&n->timer);
+      if (slot.is_connected()) slot.template emplace<cancel_sleep<Handler>>(n);
       if (trace::enabled()) trace::wait_began(n, "sleep", delay);
-      // Runs through the handler's executor, i.e. already inside the awaiting task's step.
-      n->timer.async_wait([n](boost::system::error_code ec) {
-        if (trace::enabled()) trace::wait_ended(n, "sleep");
-        std::unique_ptr<node<Handler>> owned(n);
-        boost::asio::get_associated_cancellation_slot(owned->handler).clear();
-        auto result =
-            ec ? outcome<T>{std::make_exception_ptr(cancelled_error())} : success(owned->value);
-        auto h = std::move(owned->handler);
-        owned.reset();
-        resume<T>(h, std::move(result));
-      });
+      loop.add_timer(*n);
     }
   };
 
-  struct cancel_timer {
-    boost::asio::steady_timer* timer;
-    void operator()(boost::asio::cancellation_type_t) const { timer->cancel(); }
+  // Clearing the slot in finish() destroys this handler: after it, only locals are touched.
+  // Once due, the node is the ready queue's; the pending cancel request reaches the awaiter
+  // as it resumes.
+  template <class Handler>
+  struct cancel_sleep {
+    node<Handler>* n;
+    void operator()(boost::asio::cancellation_type_t) const {
+      auto* self = n;
+      if (self->due) return;
+      self->loop.cancel_timer(*self);
+      node<Handler>::finish(self, std::make_exception_ptr(cancelled_error()));
+    }
   };
 
   std::chrono::steady_clock::duration delay_;

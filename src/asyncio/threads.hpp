@@ -49,13 +49,9 @@ private:
         } catch (...) {
           result.error = std::current_exception();
         }
-        // Back to the loop's thread through its plain executor, the handler only moved: the
-        // handler's own executor holds the task, whose count only the loop's thread may touch.
-        auto loop_executor = work.get_executor();
-        boost::asio::post(loop_executor, [handler = std::move(handler), result = std::move(result),
-                                          work = std::move(work)]() mutable {
-          post_resume<R>(std::move(handler), std::move(result));
-        });
+        // Back through the task's executor: from this thread, the io_context's thread-safe
+        // path; the work guard kept the loop running until then.
+        post_resume<R>(std::move(handler), std::move(result));
       });
     }
   };

@@ -50,9 +50,15 @@ private:
     template <class Handler>
     void operator()(Handler handler, ref<State> state) const {
       constexpr bool is_task = std::is_base_of_v<task_state_base, State>;
-      if (begin_await(is_task ? "task" : "future", state.get()))
-        return post_resume<T>(std::move(handler),
-                              outcome<T>{current_task_state()->take_cancel_request()});
+      // Unshielded, a cancel of the awaiter goes to what it awaits (Task._fut_waiter).
+      if (begin_await(is_task ? "task" : "future", state.get(), Shielded ? nullptr : state.get())) {
+        // Cancelled before it began: the request goes on to the awaited one, and the awaiter
+        // waits for its outcome (bpo-34872); shielded, or if that one is done, it ends here.
+        auto* self = current_task_state();
+        if (Shielded || !state->cancel(self->cancel_message()))
+          return post_resume<T>(std::move(handler), outcome<T>{self->take_cancel_request()});
+        self->take_cancel_request();
+      }
       if (state->done()) return post_resume<T>(std::move(handler), outcome_of<T>(*state));
       auto* n = new node<Handler>(std::move(handler), state);
       state->add_waiter(*n);

@@ -110,10 +110,25 @@ void task_state_base::set_name(std::string name) {
 bool task_state_base::cancel(std::string message) {
   if (done()) return false;
   ++cancel_requests_;
-  cancel_request_ = std::make_exception_ptr(cancelled_error(std::move(message)));
+  if (fut_waiter_ && fut_waiter_->cancel(message)) return true;
+  // As Python's _must_cancel. If it reached an awaited future first, that future's message
+  // comes back with it, so the first request's message wins.
+  if (!cancel_request_)
+    cancel_request_ = std::make_exception_ptr(cancelled_error(std::move(message)));
   // Wakes the operation the coroutine is suspended in, if any; ours deliver the request.
   signal_.emit(boost::asio::cancellation_type::terminal);
   return true;
+}
+
+std::string task_state_base::cancel_message() const {
+  if (!cancel_request_) return {};
+  try {
+    std::rethrow_exception(cancel_request_);
+  } catch (const cancelled_error& e) {
+    return e.what();
+  } catch (...) {
+    return {};
+  }
 }
 
 void task_state_base::finish_run(std::exception_ptr error) {

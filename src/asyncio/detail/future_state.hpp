@@ -6,6 +6,7 @@
 #include <boost/intrusive/list.hpp>
 #include <boost/intrusive_ptr.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -35,9 +36,9 @@ struct waiter : boost::intrusive::list_base_hook<auto_unlink> {
 enum class status : std::uint8_t { pending, finished, cancelled };
 
 /// The state behind asyncio.Future, shared by the future<T> and task<T> handles. Everything
-/// in it, the reference count too, is used from the loop's thread only: a task's executor
-/// holds a reference, so nothing may copy that executor on another thread (to_thread moves
-/// its handler back to the loop before resuming it). An atomic count cost ~10% per handoff.
+/// in it but the reference count is used from the loop's thread only. The count is atomic
+/// because a task's executor holds a reference, and Asio code copies executors anywhere: a
+/// thread handed `co_await this_coro::executor` may post to it, during the task or after.
 class future_state_base {
 public:
   explicit future_state_base(event_loop& loop) noexcept : loop_(&loop) {}
@@ -76,9 +77,11 @@ public:
   /// Future.add_done_callback(fn): fn is scheduled with call_soon once the future is done.
   void add_done_callback(std::function<void(future_state_base&)> fn);
 
-  friend void intrusive_ptr_add_ref(future_state_base* p) noexcept { ++p->refs_; }
+  friend void intrusive_ptr_add_ref(future_state_base* p) noexcept {
+    p->refs_.fetch_add(1, std::memory_order_relaxed);
+  }
   friend void intrusive_ptr_release(future_state_base* p) noexcept {
-    if (--p->refs_ == 0) delete p;
+    if (p->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
   }
 
 protected:
@@ -96,7 +99,7 @@ private:
   event_loop* loop_;
   std::exception_ptr error_;
   waiter_list waiters_;
-  std::uint32_t refs_ = 0;
+  std::atomic<std::uint32_t> refs_ = 0;
   status status_ = status::pending;
   bool retrieved_ = false;
 };
@@ -134,7 +137,9 @@ public:
   task_state_base(event_loop& loop, std::string name);
   ~task_state_base() override;
 
-  /// Task.cancel(msg): a request; the coroutine sees it at its current or next await.
+  /// Task.cancel(msg): a request. As in Python, the future or task the coroutine awaits takes
+  /// it if it can (the coroutine then gets whatever that one ends with); otherwise the coroutine
+  /// sees it as it resumes, or at its next await. A request on its way keeps its message.
   bool cancel(std::string message) override;
   std::string get_name() const;
   void set_name(std::string name);
@@ -154,14 +159,26 @@ public:
   std::exception_ptr take_cancel_request() noexcept {
     return std::exchange(cancel_request_, nullptr);
   }
+  /// The message of the pending request ("" if none), for what the request is passed on to.
+  std::string cancel_message() const;
+  /// After each step of the task: a cancel request still undelivered while the coroutine waits
+  /// in a raw Asio operation goes to that operation now (ours take it as they resume). So a
+  /// cancel that arrived while the task was already scheduled to resume is never lost.
+  void after_step() {
+    if (cancel_request_ && !awaiting_ && !done())
+      signal_.emit(boost::asio::cancellation_type::terminal);
+  }
   /// The coroutine has ended, with its value already set, or with `error`.
   void finish_run(std::exception_ptr error);
 
   /// What the coroutine is suspended on, for print_tasks(): "sleep", "task", ... and the
   /// future or task, if it is one. Set by our awaits as they start, cleared as they resume.
-  void set_awaiting(const char* what, future_state_base* on) noexcept {
+  /// `fut_waiter`: the one that cancel() passes requests to (Python's Task._fut_waiter).
+  void set_awaiting(const char* what, future_state_base* on,
+                    future_state_base* fut_waiter = nullptr) noexcept {
     awaiting_ = what;
     awaiting_on_ = on;
+    fut_waiter_ = fut_waiter;
   }
   const char* awaiting() const noexcept { return awaiting_; }
   future_state_base* awaiting_on() const noexcept { return awaiting_on_; }
@@ -175,6 +192,7 @@ private:
   std::exception_ptr cancel_request_;
   const char* awaiting_ = nullptr;
   future_state_base* awaiting_on_ = nullptr;
+  future_state_base* fut_waiter_ = nullptr;
   std::uint64_t id_;
   std::uint32_t cancel_requests_ = 0;
 };

@@ -95,10 +95,11 @@ void post_resume(Handler handler, outcome<T> result) {
 /// An await of ours begins: notes what the task waits on (print_tasks), and tells whether
 /// the task was cancelled before it began, in which case it must not start its work
 /// (Python's __step delivers the cancellation at once).
-inline bool begin_await(const char* what, future_state_base* on = nullptr) noexcept {
+inline bool begin_await(const char* what, future_state_base* on = nullptr,
+                        future_state_base* fut_waiter = nullptr) noexcept {
   auto* task = current_task_state();
   if (!task) return false;
-  task->set_awaiting(what, on);
+  task->set_awaiting(what, on, fut_waiter);
   return task->must_cancel();
 }
 

@@ -13,9 +13,29 @@
 
 namespace asyncio::detail {
 
+/// One step of a task: a handler run with the task current, so that current_task() and our
+/// awaits know which task runs, as Python's loop does.
+template <class F>
+struct task_step {
+  ref<task_state_base> task;
+  F f;
+
+  void operator()() {
+    current_task_scope scope(task.get());
+    if (!task->loop().instrumented())
+      std::move(f)();
+    else
+      run_instrumented_step(
+          task->loop(), task.get(), [](void* f) { std::move (*static_cast<F*>(f))(); }, &f);
+    task->after_step();
+  }
+};
+
 /// The executor a task's coroutine runs on: the loop's executor, plus the task. Every handler
-/// that resumes the coroutine runs through execute(), which makes the task current for that
-/// step, so current_task() and our awaits know which task runs, as Python's loop does.
+/// that resumes the coroutine runs through execute(). Posted on the loop's own thread (Asio's
+/// post, or a wake-up of ours), it goes through the loop's ready queue; dispatched there, it
+/// runs at once; from another thread, it takes the io_context's thread-safe path. Copies may
+/// be made and used on any thread: the task's reference count is atomic.
 template <class Inner>
 class task_executor {
 public:
@@ -37,12 +57,12 @@ public:
 
   template <class F>
   void execute(F f) const {
-    inner_.execute([task = task_, f = std::move(f)]() mutable {
-      current_task_scope scope(task.get());
-      if (!task->loop().instrumented()) return std::move(f)();
-      run_instrumented_step(
-          task->loop(), task.get(), [](void* f) { std::move (*static_cast<F*>(f))(); }, &f);
-    });
+    event_loop& loop = task_->loop();
+    if (boost::asio::query(inner_, boost::asio::execution::blocking) ==
+            boost::asio::execution::blocking.never &&
+        running_loop() == &loop)
+      return loop.schedule(*ready_call<task_step<F>>::make({task_, std::move(f)}));
+    inner_.execute(task_step<F>{task_, std::move(f)});
   }
 
   // clang-format off

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace asyncio {
@@ -52,9 +53,11 @@ private:
         : handler(std::move(h)),
           futures(std::move(fs)),
           children(std::make_unique<child<Handler>[]>(futures.size())),
-          how(r) {}
+          how(r),
+          task(current_task_state()) {}
 
-    void start() {
+    /// `cancelled`: the awaiting task was cancelled before it began; gather passes that on.
+    void start(bool cancelled) {
       for (std::size_t i = 0; i < futures.size(); ++i) {
         auto* f = futures[i];
         if (f->done()) {
@@ -69,6 +72,7 @@ private:
       if (remaining == 0) return complete(nullptr);
       auto slot = boost::asio::get_associated_cancellation_slot(handler);
       if (slot.is_connected()) slot.template emplace<on_cancel<Handler>>(this);
+      if (cancelled) on_cancel<Handler>{this}(boost::asio::cancellation_type::terminal);
     }
 
     bool satisfies(future_state_base& f) const noexcept {
@@ -102,6 +106,7 @@ private:
     std::unique_ptr<child<Handler>[]> children;
     std::size_t remaining = 0;
     rules how;
+    task_state_base* task;  // the awaiting one, whose cancel message gather passes on
     bool cancelling = false;
     std::optional<std::exception_ptr> done;
   };
@@ -114,7 +119,8 @@ private:
       auto* o = self;
       if (!o->how.gather) return o->complete(std::make_exception_ptr(cancelled_error()));
       o->cancelling = true;
-      for (auto* f : o->futures) f->cancel({});
+      const std::string message = o->task ? o->task->cancel_message() : std::string();
+      for (auto* f : o->futures) f->cancel(message);
       o->cancelling = false;
       if (o->done) o->complete(*o->done);
     }
@@ -123,9 +129,12 @@ private:
   struct initiate {
     template <class Handler>
     void operator()(Handler handler, std::vector<future_state_base*> futures, rules r) const {
-      if (begin_await(r.gather ? "gather" : "wait"))
+      // Cancelled before it began: wait() ends at once; gather cancels its children first
+      // and ends once they have (the request stays for the resumption to deliver).
+      const bool cancelled = begin_await(r.gather ? "gather" : "wait");
+      if (cancelled && !r.gather)
         return post_resume<void>(std::move(handler), {current_task_state()->take_cancel_request()});
-      (new op<Handler>(std::move(handler), std::move(futures), r))->start();
+      (new op<Handler>(std::move(handler), std::move(futures), r))->start(cancelled);
     }
   };
 

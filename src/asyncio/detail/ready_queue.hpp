@@ -1,0 +1,82 @@
+#pragma once
+
+#include <boost/asio/recycling_allocator.hpp>
+
+#include <new>
+#include <utility>
+
+namespace asyncio::detail {
+
+/// One entry of a loop's ready queue (CPython's loop._ready). Intrusive: queueing an entry
+/// allocates nothing beyond the entry itself.
+struct ready_node {
+  ready_node* next = nullptr;
+  /// Runs the entry, or with run == false only disposes of it (the loop goes away first).
+  /// Either way the queue is done with it: it may free itself.
+  void (*fire)(ready_node& self, bool run) = nullptr;
+};
+
+/// The FIFO of entries ready to run, owned by one loop and used from its thread only.
+class ready_queue {
+public:
+  ready_queue() = default;
+  ready_queue(const ready_queue&) = delete;
+  ready_queue& operator=(const ready_queue&) = delete;
+  ~ready_queue() { clear(); }
+
+  bool empty() const noexcept { return head_ == nullptr; }
+  ready_node* back() const noexcept { return tail_; }
+  void push(ready_node& n) noexcept {
+    n.next = nullptr;
+    (tail_ ? tail_->next : head_) = &n;
+    tail_ = &n;
+  }
+  ready_node* pop() noexcept {
+    ready_node* n = head_;
+    if (n && !(head_ = n->next)) tail_ = nullptr;
+    return n;
+  }
+  /// Disposes of every entry without running it, those that disposing adds too.
+  void clear() noexcept {
+    while (ready_node* n = pop()) n->fire(*n, false);
+  }
+
+private:
+  ready_node* head_ = nullptr;
+  ready_node* tail_ = nullptr;
+};
+
+/// A handler as a ready entry, in the per-thread memory Asio recycles for its own handlers:
+/// after warm-up, a wake-up through the queue calls malloc no more than Asio's post does.
+template <class F>
+class ready_call final : public ready_node {
+public:
+  static ready_call* make(F f) {
+    allocator alloc;
+    ready_call* p = alloc.allocate(1);
+    try {
+      return ::new (static_cast<void*>(p)) ready_call(std::move(f));
+    } catch (...) {
+      alloc.deallocate(p, 1);
+      throw;
+    }
+  }
+
+private:
+  using allocator = boost::asio::recycling_allocator<ready_call>;
+
+  explicit ready_call(F f) : f_(std::move(f)) { fire = &call; }
+
+  // The memory goes back before the call, so the handler's own wake-ups can reuse it.
+  static void call(ready_node& self, bool run) {
+    auto* p = static_cast<ready_call*>(&self);
+    F f(std::move(p->f_));
+    p->~ready_call();
+    allocator().deallocate(p, 1);
+    if (run) std::move(f)();
+  }
+
+  F f_;
+};
+
+}  // namespace asyncio::detail
