@@ -97,7 +97,7 @@ task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
   boost::asio::detail::awaitable_handler<boost::asio::any_io_executor, void> thread(
       detail::run_task<T>(state, std::move(coro)), ex, slot, boost::asio::cancellation_state(slot));
   // Python's create_task schedules the first step; it never runs it inline.
-  boost::asio::post(ex, [thread = std::move(thread)]() mutable { thread.launch(); });
+  detail::post_step(ex, [thread = std::move(thread)]() mutable { thread.launch(); });
   return task<T>(std::move(state));
 }
 

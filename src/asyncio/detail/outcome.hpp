@@ -83,11 +83,17 @@ void resume(Handler& handler, outcome<T> result) {
   std::move(handler)(std::move(result));
 }
 
+/// boost::asio::post(ex, f), but straight into the loop's ready queue when `ex` is a task's
+/// executor and its loop runs on this thread: a wake-up then skips Asio's type-erased executor
+/// layers and their allocation. Defined in task_executor.hpp, which needs the loop.
+template <class Executor, class F>
+void post_step(const Executor& ex, F f);
+
 /// resume(), later: from inside another task's step, or from a foreign thread.
 template <class T, class Handler>
 void post_resume(Handler handler, outcome<T> result) {
   auto ex = boost::asio::get_associated_executor(handler);
-  boost::asio::post(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
+  post_step(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
     resume<T>(handler, std::move(result));
   });
 }

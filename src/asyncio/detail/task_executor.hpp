@@ -57,12 +57,20 @@ public:
 
   template <class F>
   void execute(F f) const {
-    event_loop& loop = task_->loop();
     if (boost::asio::query(inner_, boost::asio::execution::blocking) ==
             boost::asio::execution::blocking.never &&
-        running_loop() == &loop)
-      return loop.schedule(*ready_call<task_step<F>>::make({task_, std::move(f)}));
+        on_loop_thread())
+      return schedule(std::move(f));
     inner_.execute(task_step<F>{task_, std::move(f)});
+  }
+
+  /// True on the thread running the task's loop, where schedule() may be used.
+  bool on_loop_thread() const noexcept { return running_loop() == &task_->loop(); }
+
+  /// f as the task's next step, at the back of the loop's ready queue.
+  template <class F>
+  void schedule(F f) const {
+    task_->loop().schedule(*ready_call<task_step<F>>::make({task_, std::move(f)}));
   }
 
   // clang-format off
@@ -99,5 +107,15 @@ private:
   Inner inner_;
   ref<task_state_base> task_;
 };
+
+template <class Executor, class F>
+void post_step(const Executor& ex, F f) {
+  using loop_task_executor = task_executor<event_loop::executor_type>;
+  if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
+    auto* te = ex.template target<loop_task_executor>();
+    if (te && te->on_loop_thread()) return te->schedule(std::move(f));
+  }
+  boost::asio::post(ex, std::move(f));
+}
 
 }  // namespace asyncio::detail

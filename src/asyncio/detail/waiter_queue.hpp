@@ -1,6 +1,7 @@
 #pragma once
 
 #include <asyncio/detail/outcome.hpp>
+#include <asyncio/event_loop.hpp>  // post_step
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
@@ -107,12 +108,11 @@ private:
     // Clearing the slot destroys a running cancel_waiter: after it, only locals are touched.
     boost::asio::get_associated_cancellation_slot(handler).clear();
     auto ex = boost::asio::get_associated_executor(handler);
-    boost::asio::post(
-        ex, [&node, handler = std::move(handler), error = std::move(error)]() mutable {
-          node.unlink();  // woken waiters stay queued (done) until they run, as in Python
-          if (auto cancel = take_pending_cancel()) error = std::move(cancel);
-          std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(error)});
-        });
+    post_step(ex, [&node, handler = std::move(handler), error = std::move(error)]() mutable {
+      node.unlink();  // woken waiters stay queued (done) until they run, as in Python
+      if (auto cancel = take_pending_cancel()) error = std::move(cancel);
+      std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(error)});
+    });
   }
 
   struct cancel_waiter {
