@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -85,19 +86,53 @@ entry_point run_task(ref<task_state<T>> state, coroutine<T> body) {
   state->finish_run(std::move(error));
 }
 
+/// A task's state with its first step inside: the ready queue's entry for create_task is the
+/// state itself, so starting a task allocates nothing beyond the state and the frames.
+template <class T>
+class spawned_task final : public task_state<T>, public ready_node {
+public:
+  using thread_type = boost::asio::detail::awaitable_handler<boost::asio::any_io_executor, void>;
+  using task_state<T>::task_state;
+
+  /// Queues the first step of `thread`, this task's coroutine stack: Python's create_task,
+  /// which calls loop.call_soon(task.__step).
+  void launch(thread_type thread) {
+    thread_.emplace(std::move(thread));
+    intrusive_ptr_add_ref(this);  // the queue's reference, until the step has run
+    fire = &first_step;
+    this->loop().schedule(*this);
+  }
+
+private:
+  struct start {
+    thread_type thread;
+    void operator()() { thread.launch(); }
+  };
+
+  static void first_step(ready_node& node, bool run) {
+    auto* self = static_cast<spawned_task*>(&node);
+    ref<task_state_base> task(self, false);  // adopts the queue's reference
+    start step{std::move(*self->thread_)};
+    self->thread_.reset();
+    if (run) task_step<start>{std::move(task), std::move(step)}();
+  }
+
+  std::optional<thread_type> thread_;
+};
+
 }  // namespace detail
 
 template <class T>
 task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
   check_open();
-  detail::ref<detail::task_state<T>> state(new detail::task_state<T>(*this, std::move(name)));
+  auto* spawned = new detail::spawned_task<T>(*this, std::move(name));
+  detail::ref<detail::task_state<T>> state(spawned);
   // What co_spawn does, minus its handler and guards; the task's signal is the parent slot.
   boost::asio::any_io_executor ex = detail::task_executor<executor_type>(get_executor(), state);
   auto slot = state->cancellation_slot();
-  boost::asio::detail::awaitable_handler<boost::asio::any_io_executor, void> thread(
-      detail::run_task<T>(state, std::move(coro)), ex, slot, boost::asio::cancellation_state(slot));
   // Python's create_task schedules the first step; it never runs it inline.
-  detail::post_step(ex, [thread = std::move(thread)]() mutable { thread.launch(); });
+  spawned->launch({detail::run_task<T>(state, std::move(coro)), std::move(ex), slot,
+                   boost::asio::cancellation_state(slot)});
   return task<T>(std::move(state));
 }
 
