@@ -9,8 +9,14 @@
 //       writer.close()
 //
 //   server = await asyncio.start_server(handle, "127.0.0.1", 8888)
-//   async with server:
-//       await server.serve_forever()
+//   ...                                             # serve until done or out of time
+//   server.close()
+//   server.close_clients()                          # 3.13: idle clients too
+//   try:
+//       await asyncio.wait_for(server.wait_closed(), 1)
+//   except TimeoutError:
+//       server.abort_clients()                      # what was not sent is dropped
+//       await server.wait_closed()
 //
 // It prints "listening on HOST:PORT" on standard output (so that `echo_server | echo_client
 // --port -` works), its report on standard error, and ends on its own: after --connections
@@ -62,8 +68,21 @@ asyncio::coroutine<int> serve(std::string host, std::uint16_t port, long connect
   } catch (const asyncio::timeout_error&) {
     in_time = false;
   }
+  // A bounded shutdown, as a service needs one: stop accepting, close every connection (a
+  // client sitting idle would otherwise keep its handler waiting for ever), give what is being
+  // sent a grace period, then drop it.
   server.close();
-  co_await server.wait_closed();
+  server.close_clients();
+  bool graceful = true;
+  try {
+    co_await asyncio::wait_for(server.wait_closed(), std::chrono::seconds(1));
+  } catch (const asyncio::timeout_error&) {
+    graceful = false;
+  }
+  if (!graceful) {
+    server.abort_clients();
+    co_await server.wait_closed();
+  }
   fmt::print(stderr, "{}: served {} connections, {} lines, {} bytes; one thread did it all\n",
              in_time ? "done" : "time is up", s.connections, s.lines, s.bytes);
   co_return 0;

@@ -216,6 +216,31 @@ CO_TEST_CASE(a_notified_waiter_cancelled_before_it_runs_passes_the_notify_on) {
   BOOST_TEST(!c.locked());  // a took the lock back before it ended, then released it
 }
 
+CO_TEST_CASE(a_notified_waiter_cancelled_while_taking_the_lock_back_passes_the_notify_on) {
+  asyncio::condition c;
+  int woke = 0;
+  auto waiter = [](asyncio::condition& c, int& woke) -> asyncio::coroutine<void> {
+    auto held = co_await c.scoped();
+    co_await c.wait();
+    ++woke;
+  };
+  auto a = asyncio::create_task(waiter(c, woke));
+  auto b = asyncio::create_task(waiter(c, woke));
+  co_await asyncio::sleep(0s);  // both wait
+  {
+    auto held = co_await c.scoped();
+    c.notify(1);                  // wakes a...
+    co_await asyncio::sleep(0s);  // ...which runs and queues for the lock held here...
+    BOOST_TEST(!a.done());
+    a.cancel();  // ...and is cancelled there: b must get the notify
+  }
+  BOOST_CHECK_THROW(co_await *a, asyncio::cancelled_error);
+  // Without the notify passed on, b would wait for ever: the bound turns that into a failure.
+  co_await asyncio::wait_for(b, 10s);
+  BOOST_TEST(woke == 1);
+  BOOST_TEST(!c.locked());
+}
+
 CO_TEST_CASE(semaphore_limits_concurrency_fifo_and_bounded_release_throws) {
   asyncio::semaphore sem(2);
   int inside = 0, most = 0;
@@ -239,7 +264,7 @@ CO_TEST_CASE(semaphore_limits_concurrency_fifo_and_bounded_release_throws) {
   asyncio::bounded_semaphore bounded(1);
   co_await bounded.acquire();
   bounded.release();
-  BOOST_CHECK_THROW(bounded.release(), std::logic_error);
+  BOOST_CHECK_THROW(bounded.release(), std::invalid_argument);
   asyncio::semaphore plain(1);
   plain.release();  // unbounded: fine
 }

@@ -204,6 +204,92 @@ CO_TEST_CASE(serve_forever_ends_with_close_and_cancelling_it_closes_the_server) 
   co_await *until_closed;
 }
 
+namespace {
+
+// What a handler did, for the shutdown tests: it started, saw the end of the stream, or ended.
+struct connection_log {
+  asyncio::event started;
+  bool saw_eof = false, cancelled = false;
+};
+
+// Reads until the end of the stream, or until `gate` opens when it is given.
+asyncio::coroutine<void> idle_handler(asyncio::stream_reader r, asyncio::stream_writer,
+                                      connection_log* log, asyncio::event* gate) {
+  log->started.set();
+  try {
+    if (gate)
+      co_await gate->wait();
+    else
+      log->saw_eof = (co_await r.read()).empty();
+  } catch (const asyncio::cancelled_error&) {
+    log->cancelled = true;
+    throw;
+  }
+}
+
+// Writes without end to a client that never reads, until the connection fails.
+asyncio::coroutine<void> flooding_handler(asyncio::stream_reader, asyncio::stream_writer w,
+                                          connection_log* log) {
+  log->started.set();
+  const std::string chunk(1 << 20, 'x');
+  for (;;) {
+    w.write(chunk);
+    co_await w.drain();
+  }
+}
+
+}  // namespace
+
+CO_TEST_CASE(close_clients_ends_idle_connections_so_wait_closed_returns) {
+  connection_log log;
+  asyncio::client_connected_cb cb = [&log](asyncio::stream_reader r, asyncio::stream_writer w) {
+    return idle_handler(r, w, &log, nullptr);
+  };
+  auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  co_await log.started.wait();  // the client sends nothing: only close_clients() ends it
+  srv.close();
+  srv.close_clients();
+  co_await asyncio::wait_for(srv.wait_closed(), 10s);  // the bound turns a hang into a failure
+  BOOST_TEST(log.saw_eof);
+  BOOST_TEST(co_await reader.read() == "");  // the client sees the end of the stream too
+}
+
+CO_TEST_CASE(abort_clients_ends_a_connection_stuck_on_a_client_that_never_reads) {
+  test::log_capture captured;
+  connection_log log;
+  asyncio::client_connected_cb cb = [&log](asyncio::stream_reader r, asyncio::stream_writer w) {
+    return flooding_handler(r, w, &log);
+  };
+  auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  co_await log.started.wait();
+  srv.close();
+  srv.abort_clients();
+  co_await asyncio::wait_for(srv.wait_closed(), 10s);
+  BOOST_TEST(captured.contains("write"));  // the handler's drain() failed, and was logged
+}
+
+CO_TEST_CASE(cancelling_wait_closed_cancels_no_connection) {
+  connection_log log;
+  asyncio::event gate;
+  asyncio::client_connected_cb cb = [&log, &gate](asyncio::stream_reader r,
+                                                  asyncio::stream_writer w) {
+    return idle_handler(r, w, &log, &gate);
+  };
+  auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  co_await log.started.wait();
+  srv.close();
+  auto waiting = asyncio::create_task(srv.wait_closed());
+  co_await asyncio::sleep(0s);
+  waiting.cancel();
+  BOOST_CHECK_THROW(co_await *waiting, asyncio::cancelled_error);
+  gate.set();
+  co_await srv.wait_closed();
+  BOOST_TEST(!log.cancelled);
+}
+
 BOOST_AUTO_TEST_CASE(nothing_is_alive_after_run_with_open_connections) {
   auto body = [](test::live) -> asyncio::coroutine<void> {
     auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);

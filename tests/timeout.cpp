@@ -69,6 +69,20 @@ CO_TEST_CASE(wait_for_zero_on_a_done_task_gives_its_result) {
   BOOST_TEST(pending.cancelled());
 }
 
+// CPython's test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started.
+CO_TEST_CASE(wait_for_zero_or_less_never_starts_a_coroutine) {
+  int started = 0;
+  auto body = [](int& started) -> asyncio::coroutine<int> {
+    ++started;
+    co_return 1;
+  };
+  BOOST_CHECK_THROW(co_await asyncio::wait_for(body(started), 0s), asyncio::timeout_error);
+  BOOST_CHECK_THROW(co_await asyncio::wait_for(body(started), -1s), asyncio::timeout_error);
+  BOOST_TEST(started == 0);
+  BOOST_TEST(co_await asyncio::wait_for(body(started), 1h) == 1);
+  BOOST_TEST(started == 1);
+}
+
 CO_TEST_CASE(cancelling_the_caller_of_wait_for_cancels_the_inner_task) {
   auto inner = asyncio::create_task(test::value_after(1h, 0));
   auto caller = asyncio::create_task(asyncio::wait_for(inner, 1h));

@@ -47,6 +47,25 @@ CO_TEST_CASE(first_exception_returns_at_the_first_failure_without_throwing) {
   co_await asyncio::wait(pending);
 }
 
+CO_TEST_CASE(first_exception_does_not_take_a_cancelled_task_for_a_failure) {
+  asyncio::event go;
+  auto fail_when = [](asyncio::event& go) -> asyncio::coroutine<int> {
+    co_await go.wait();
+    throw std::runtime_error("boom");
+  };
+  std::vector<asyncio::task<int>> tasks{asyncio::create_task(test::value_after(1h, 1)),
+                                        asyncio::create_task(fail_when(go))};
+  tasks[0].cancel();
+  auto waiter = asyncio::create_task(asyncio::wait(tasks, asyncio::return_when::first_exception));
+  co_await asyncio::sleep(0s);  // the first task ends cancelled, the wait begins
+  BOOST_TEST(tasks[0].cancelled());
+  go.set();
+  auto [done, pending] = co_await *waiter;
+  BOOST_TEST(done.size() == 2u);  // as CPython: it waited for the task that raised
+  BOOST_TEST(pending.empty());
+  BOOST_CHECK_THROW(co_await *tasks[1], std::runtime_error);
+}
+
 CO_TEST_CASE(a_timeout_returns_what_is_done_and_cancels_nothing) {
   auto tasks = three(1ms, 1h, 1h);
   auto [done, pending] = co_await asyncio::wait(tasks, asyncio::return_when::all_completed, 50ms);

@@ -51,8 +51,7 @@ coroutine<void> condition::wait() {
   release();
   detail::wait_node w;
   auto error = co_await waiters_.wait(w);
-  if (error && w.woken()) waiters_.wake(1);  // notified, then cancelled: notify another (3.13)
-  for (;;) {                                 // the lock is taken back even if cancelled meanwhile
+  for (;;) {  // the lock is taken back even if cancelled meanwhile
     try {
       co_await lock_->acquire();
       break;
@@ -60,7 +59,12 @@ coroutine<void> condition::wait() {
       error = std::current_exception();
     }
   }
-  if (error) std::rethrow_exception(error);
+  if (error) {
+    // It may have come after a notify meant for this waiter, while waiting or while taking the
+    // lock back: notify another (at worst a spurious wake-up, which conditions allow), as 3.13.
+    waiters_.wake(1);
+    std::rethrow_exception(error);
+  }
 }
 
 coroutine<bool> condition::wait_for(std::function<bool()> predicate) {
@@ -88,7 +92,7 @@ coroutine<void> semaphore::acquire() {
 
 void semaphore::release() {
   if (bound_ && value_ >= *bound_)
-    throw std::logic_error("BoundedSemaphore released too many times");
+    throw std::invalid_argument("BoundedSemaphore released too many times");
   ++value_;
   wake_next();
 }

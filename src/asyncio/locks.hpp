@@ -97,7 +97,8 @@ class semaphore {
 public:
   explicit semaphore(std::size_t value = 1) : value_(value) {}
   [[nodiscard]] coroutine<void> acquire();
-  /// Semaphore.release(); for a bounded_semaphore, std::logic_error past the initial value.
+  /// Semaphore.release(); for a bounded_semaphore, std::invalid_argument (Python's ValueError) past
+  /// the initial value.
   void release();
   /// True if acquire() would wait.
   bool locked() const { return value_ == 0 || waiters_.any_waiting(); }
@@ -113,7 +114,8 @@ private:
   detail::waiter_queue waiters_{"semaphore"};
 };
 
-/// asyncio.BoundedSemaphore: releasing past the initial value is an error (std::logic_error).
+/// asyncio.BoundedSemaphore: releasing past the initial value is an error (std::invalid_argument,
+/// as ValueError).
 class bounded_semaphore : public semaphore {
 public:
   explicit bounded_semaphore(std::size_t value = 1) : semaphore(value, value) {}

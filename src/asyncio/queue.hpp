@@ -139,7 +139,7 @@ public:
 
   /// Queue.task_done(): one item fetched earlier is fully processed.
   void task_done() {
-    if (unfinished_ == 0) throw std::logic_error("task_done() called too many times");
+    if (unfinished_ == 0) throw std::invalid_argument("task_done() called too many times");
     if (--unfinished_ == 0) finished_.set();
   }
 

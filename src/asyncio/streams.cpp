@@ -5,6 +5,7 @@
 #include <asyncio/locks.hpp>
 #include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>
+#include <asyncio/wait.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -139,6 +140,13 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     send_more();
   }
 
+  /// transport.abort(): closes now; what was not sent yet is dropped.
+  void abort() {
+    closing = true;
+    pending.clear();
+    finish_close();
+  }
+
   void finish_close() {
     if (closed) return;
     closed = true;
@@ -174,9 +182,11 @@ struct server_state : std::enable_shared_from_this<server_state> {
         co_await sleep(std::chrono::milliseconds(100));
         continue;
       }
-      std::erase_if(self->connections, [](const task<>& t) { return t.done(); });
-      auto [reader, writer] = stream_state::open(std::move(socket), self->limit);
-      self->connections.push_back(create_task(serve(self->callback, reader, writer)));
+      std::erase_if(self->connections, [](const connection& c) { return c.handler.done(); });
+      auto stream = std::make_shared<stream_state>(std::move(socket), self->limit);
+      auto handler =
+          create_task(serve(self->callback, stream_reader(stream), stream_writer(stream)));
+      self->connections.push_back({std::move(handler), stream});
     }
   }
 
@@ -191,11 +201,23 @@ struct server_state : std::enable_shared_from_this<server_state> {
 
   server handle() { return server(shared_from_this()); }
 
+  /// Applies f to the stream of every connection still open.
+  template <class F>
+  void for_each_stream(F f) {
+    for (auto& c : connections)
+      if (auto stream = c.stream.lock()) f(*stream);
+  }
+
+  struct connection {
+    task<> handler;
+    std::weak_ptr<stream_state> stream;
+  };
+
   tcp::acceptor acceptor;
   client_connected_cb callback;
   std::size_t limit;
   task<> accepting;
-  std::vector<task<>> connections;
+  std::vector<connection> connections;
 };
 
 }  // namespace detail
@@ -338,20 +360,27 @@ void server::close() {
   s_->acceptor.close(ignored);  // the accept loop ends
 }
 
+void server::close_clients() {
+  s_->for_each_stream([](detail::stream_state& s) {
+    s.closing = true;  // writer.close(): what was written is sent first
+    s.send_more();
+  });
+}
+
+void server::abort_clients() {
+  s_->for_each_stream([](detail::stream_state& s) { s.abort(); });
+}
+
+// With wait(), not by awaiting each task: cancelling wait_closed() must not cancel what it
+// waits for (Python's waits on a future of its own), and their errors are not its own.
 coroutine<void> server::wait_closed() {
   auto keep = s_;
-  auto accepting = keep->accepting;
-  try {
-    co_await *accepting;
-  } catch (const cancelled_error&) {
-  }
+  std::vector<task<>> accepting(1, keep->accepting);  // g++ 12 rejects a braced list here
+  co_await wait(std::move(accepting));
   // Connections accepted meanwhile are in the list too: it is only read once accepting ended.
-  for (auto t : keep->connections) {
-    try {
-      co_await *t;
-    } catch (const cancelled_error&) {
-    }
-  }
+  std::vector<task<>> handlers;
+  for (auto& c : keep->connections) handlers.push_back(c.handler);
+  if (!handlers.empty()) co_await wait(std::move(handlers));
 }
 
 coroutine<void> server::serve_forever() {

@@ -46,6 +46,7 @@ public:
 
 private:
   friend struct detail::stream_state;
+  friend struct detail::server_state;
   explicit stream_reader(std::shared_ptr<detail::stream_state> s) noexcept : s_(std::move(s)) {}
   std::shared_ptr<detail::stream_state> s_;
 };
@@ -68,6 +69,7 @@ public:
 
 private:
   friend struct detail::stream_state;
+  friend struct detail::server_state;
   explicit stream_writer(std::shared_ptr<detail::stream_state> s) noexcept : s_(std::move(s)) {}
   std::shared_ptr<detail::stream_state> s_;
 };
@@ -89,7 +91,13 @@ public:
   bool is_serving() const noexcept;
   /// close(): stops accepting; connections already accepted go on.
   void close();
-  /// wait_closed(): until closed and every connection's callback has ended.
+  /// close_clients() (3.13): closes every connection's writer, after what it wrote is sent;
+  /// their readers see the end of the stream.
+  void close_clients();
+  /// abort_clients() (3.13): closes every connection now, dropping what was not sent yet.
+  void abort_clients();
+  /// wait_closed(): until closed and every connection's callback has ended. Cancelling it
+  /// cancels nothing else.
   [[nodiscard]] coroutine<void> wait_closed();
   /// serve_forever(): until close(); cancelling it closes the server (and waits for it).
   [[nodiscard]] coroutine<void> serve_forever();

@@ -3,6 +3,8 @@
 #include <asyncio/event_loop.hpp>
 #include <asyncio/task.hpp>
 
+#include <boost/asio/this_coro.hpp>
+
 #include <chrono>
 #include <concepts>
 #include <optional>
@@ -85,6 +87,13 @@ coroutine<T> run_timeout(deadline d, MakeBody make_body) {
 template <class F>
 using body_value_t = typename std::invoke_result_t<F&, timeout_handle&>::value_type;
 
+/// What wait_for(coroutine, 0) gives: timeout_error, the coroutine never started.
+template <class T>
+coroutine<T> timed_out() {
+  co_await boost::asio::this_coro::executor;  // a coroutine that only throws needs one co_
+  throw timeout_error();
+}
+
 }  // namespace detail
 
 /// asyncio.timeout_at(when): runs `body` in the current task; if `when` passes first, the body
@@ -120,9 +129,11 @@ template <class Rep, class Period, class Body>
 
 /// asyncio.wait_for(aw, timeout): its result, or on timeout: cancels it, waits until it has
 /// finished cancelling (its cleanup ran), then throws timeout_error. Cancelling the caller
-/// cancels it too. A coroutine runs inside the caller's task, a task stays its own.
+/// cancels it too. A coroutine runs inside the caller's task (as 3.12; 3.11 made it a task),
+/// a task stays its own. A delay <= 0 never starts a coroutine: timeout_error, as Python.
 template <class T, class Rep, class Period>
 [[nodiscard]] coroutine<T> wait_for(coroutine<T> aw, std::chrono::duration<Rep, Period> delay) {
+  if (delay <= delay.zero()) return detail::timed_out<T>();
   return timeout(delay, std::move(aw));
 }
 

@@ -75,9 +75,12 @@ private:
       if (cancelled) on_cancel<Handler>{this}(boost::asio::cancellation_type::terminal);
     }
 
+    // FIRST_EXCEPTION waits for a future that raised, as Python's wait(); gather counts a
+    // cancelled child as a failure too.
     bool satisfies(future_state_base& f) const noexcept {
-      return how.until == return_when::first_completed ||
-             (how.until == return_when::first_exception && f.failed());
+      if (how.until == return_when::first_completed) return true;
+      return how.until == return_when::first_exception && f.failed() &&
+             (how.gather || !f.cancelled());
     }
     std::exception_ptr error_of(future_state_base& f) const noexcept {
       return how.gather && f.failed() ? f.take_error() : nullptr;
