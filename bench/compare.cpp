@@ -70,8 +70,8 @@ int main(int argc, char** argv) {
       ("python", demo::po::value(&python)->default_value("/usr/bin/python3"), "Debian's python3, with python3-uvloop")
       ("node", demo::po::value(&node)->default_value("node"), "node")
       ("peers-dir", demo::po::value(&peers_dir), "where bench/peers is")
-      ("json", demo::po::value(&json_path), "write the results (machine, date, command, every run) to this JSON file")
-      ("plot", demo::po::value(&plot_path), "draw each peer's cost relative to asyncio-cpp as an SVG bar chart")
+      ("json", demo::output(&json_path), "write the results (machine, date, command, every run) to this JSON file")
+      ("plot", demo::output(&plot_path), "draw each peer's cost relative to asyncio-cpp as an SVG bar chart")
       ("markdown", demo::po::bool_switch(&markdown), "also print the table as Markdown (for the README)");
   // clang-format on
   demo::parse(argc, argv,

@@ -680,7 +680,7 @@ int main(int argc, char** argv) {
       ("round-trips", demo::po::value(&handoff_n)->default_value(500'000), "W4 round trips (2 handoffs each)")
       ("echo-trips", demo::po::value(&trips_n)->default_value(1'000), "W5 echo round trips per client (50 clients)")
       ("repeat", demo::po::value(&repeat)->default_value(5), "runs of each; the median is kept")
-      ("json", demo::po::value(&json_path), "also write the results to this JSON file")
+      ("json", demo::output(&json_path), "also write the results to this JSON file")
       ("instructions", demo::po::value(&instructions_n)->implicit_value(20'000),
        "instead: instructions (callgrind) and system calls (strace) per W1 task and W4 handoff")
       ("workload", demo::po::value(&one_workload), "instead: one run of W1..W5, one JSON line")

@@ -1,15 +1,22 @@
-# ctest helper: runs COMMAND (a ;-list) that writes the JSON file FILE, then checks that it
-# parses and holds each of KEYS (comma-separated; a/b reaches into objects, a/0 into arrays).
+# ctest helper: runs COMMAND (a ;-list) that writes the JSON file FILE (- : its standard output),
+# then checks that it parses and holds each of KEYS (comma-separated; a/b reaches into objects,
+# a/0 into arrays).
 # EQUALS (optional): key=value pairs that must hold exactly (numbers compared as numbers).
 # Usage: cmake -DCOMMAND=... -DFILE=out.json -DKEYS=results/0/way,workers [-DEQUALS=a/b=0]
 #        -P check-json.cmake
 cmake_minimum_required(VERSION 3.25)
-file(REMOVE ${FILE})
-execute_process(COMMAND ${COMMAND} RESULT_VARIABLE rc OUTPUT_QUIET)
+if(FILE STREQUAL "-")
+  execute_process(COMMAND ${COMMAND} RESULT_VARIABLE rc OUTPUT_VARIABLE json)
+else()
+  file(REMOVE ${FILE})
+  execute_process(COMMAND ${COMMAND} RESULT_VARIABLE rc OUTPUT_QUIET)
+endif()
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the command exited with ${rc}")
 endif()
-file(READ ${FILE} json)
+if(NOT FILE STREQUAL "-")
+  file(READ ${FILE} json)
+endif()
 string(REPLACE "," ";" KEYS "${KEYS}")
 foreach(key IN LISTS KEYS)
   string(REPLACE "/" ";" path "${key}")

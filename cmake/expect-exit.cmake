@@ -1,10 +1,20 @@
 # ctest helper: runs COMMAND (a ;-list) and passes only if it exits with EXPECT and says why
-# on stderr. Usage: cmake -DCOMMAND=... -DEXPECT=2 -P expect-exit.cmake
+# on stderr. UNTOUCHED (optional): a file the command is named to write, which must keep what
+# it held. Usage: cmake -DCOMMAND=... -DEXPECT=2 [-DUNTOUCHED=file] -P expect-exit.cmake
+if(UNTOUCHED)
+  file(WRITE ${UNTOUCHED} "kept\n")
+endif()
 execute_process(COMMAND ${COMMAND} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_QUIET)
 if(NOT rc STREQUAL EXPECT)
   message(FATAL_ERROR "exit status ${rc}, expected ${EXPECT}; stderr: ${err}")
 endif()
 if(err STREQUAL "")
   message(FATAL_ERROR "exit status ${rc} but no message on stderr")
+endif()
+if(UNTOUCHED)
+  file(READ ${UNTOUCHED} kept)
+  if(NOT kept STREQUAL "kept\n")
+    message(FATAL_ERROR "${UNTOUCHED} was changed")
+  endif()
 endif()
 message(STATUS "exit ${rc}: ${err}")

@@ -22,6 +22,7 @@
 
 #include <fmt/core.h>
 
+#include <charconv>
 #include <iostream>
 
 namespace {
@@ -88,12 +89,10 @@ int main(int argc, char** argv) {
     port_text = line.substr(colon + 1);
   }
   int port = 0;
-  try {
-    port = std::stoi(port_text);
-  } catch (const std::exception&) {
-    port = -1;
-  }
-  if (port < 1 || port > 65535) demo::usage_error(argv[0], "--port must be 1-65535 or -");
+  const char* end = port_text.data() + port_text.size();
+  auto [stop, error] = std::from_chars(port_text.data(), end, port);  // the whole text, or bad
+  if (error != std::errc() || stop != end || port < 1 || port > 65535)
+    demo::usage_error(argv[0], "--port must be 1-65535 or -, not '" + port_text + "'");
   try {
     return asyncio::run(run_clients(host, static_cast<std::uint16_t>(port), clients, messages));
   } catch (const boost::system::system_error& e) {

@@ -104,12 +104,12 @@ int main(int argc, char** argv) {
   // clang-format off
   options.add_options()
       ("mode", po::value(&mode)->default_value("both"), "sync, async or both")
-      ("strokes", po::value(&strokes)->default_value(3), "coats of paint")
-      ("stroke-ms", po::value(&stroke_ms)->default_value(200), "time to paint one coat")
-      ("dry-ms", po::value(&dry_ms)->default_value(1000), "time for a coat to dry")
-      ("pages", po::value(&pages)->default_value(8), "pages to read")
-      ("page-ms", po::value(&page_ms)->default_value(250), "time to read one page")
-      ("scale", po::value(&scale)->default_value(0.5), "multiplies every time (0.1 = 10x faster)")
+      ("strokes", po::value(&strokes)->default_value(3), "coats of paint (1-100)")
+      ("stroke-ms", po::value(&stroke_ms)->default_value(200), "time to paint one coat (0-60000)")
+      ("dry-ms", po::value(&dry_ms)->default_value(1000), "time for a coat to dry (0-60000)")
+      ("pages", po::value(&pages)->default_value(8), "pages to read (0-1000)")
+      ("page-ms", po::value(&page_ms)->default_value(250), "time to read one page (0-60000)")
+      ("scale", po::value(&scale)->default_value(0.5), "multiplies every time (0.1 = 10x faster; up to 10)")
       ("width", po::value(&width)->default_value(80), "timeline columns (20-200)")
       ("ascii", "draw the timeline with ASCII only");
   // clang-format on
@@ -121,8 +121,14 @@ int main(int argc, char** argv) {
     demo::usage_error(argv[0], "--mode must be sync, async or both, not '" + mode + "'");
   if (strokes < 1 || strokes > 100 || pages < 0 || pages > 1000)
     demo::usage_error(argv[0], "--strokes must be 1-100 and --pages 0-1000");
-  if (stroke_ms < 0 || dry_ms < 0 || page_ms < 0 || !(scale > 0 && scale <= 100))
-    demo::usage_error(argv[0], "times must be >= 0 and --scale in (0, 100]");
+  for (long t : {stroke_ms, dry_ms, page_ms})
+    if (t < 0 || t > 60'000) demo::usage_error(argv[0], "times must be 0-60000 ms");
+  if (!(scale > 0 && scale <= 10)) demo::usage_error(argv[0], "--scale must be in (0, 10]");
+  // The sync run does everything in turn: the longest either mode can take.
+  const double longest_s = scale * double(strokes * (stroke_ms + dry_ms) + pages * page_ms) / 1000;
+  if (longest_s > 3600)
+    demo::usage_error(argv[0],
+                      fmt::format("that run could take {:.0f} s; at most 3600", longest_s));
   if (width < 20 || width > 200) demo::usage_error(argv[0], "--width must be 20-200");
 
   auto scaled = [scale](long v) { return ms(static_cast<long>(v * scale)); };

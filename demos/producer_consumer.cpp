@@ -29,6 +29,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <map>
 
 using ms = std::chrono::milliseconds;
@@ -132,6 +133,13 @@ int main(int argc, char** argv) {
   if (produce_ms < 0 || consume_ms < 0 || produce_ms > 60'000 || consume_ms > 60'000)
     demo::usage_error(argv[0], "times must be 0-60000 ms");
   if (width < 20 || width > 200) demo::usage_error(argv[0], "--width must be 20-200");
+  // Producers work side by side, and so do consumers: the slower side sets the length.
+  const double longest_s =
+      std::max(double(items) * produce_ms, double(producers) * items * consume_ms / consumers) /
+      1000;
+  if (longest_s > 3600)
+    demo::usage_error(argv[0],
+                      fmt::format("that run would take about {:.0f} s; at most 3600", longest_s));
 
   shared s{asyncio::queue<std::string>(maxsize),
            {},

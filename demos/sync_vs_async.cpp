@@ -220,12 +220,12 @@ int main(int argc, char** argv) {
       ("delay-ms", po::value(&delay_ms)->default_value(50), "each job's wait (1-10000)")
       ("pool", po::value(&pool)->default_value(4), "threads in the pool (1-1000)")
       ("sweep", "run 1, 10, 100, ... up to --jobs jobs and show how each way scales")
-      ("budget-s", po::value(&budget_s)->default_value(20), "skip a way expected to take longer")
+      ("budget-s", po::value(&budget_s)->default_value(20), "skip a way expected to take longer (up to 3600)")
       ("timeline", "draw each way's first jobs on a terminal timeline")
       ("ascii", "draw the timeline with ASCII only")
-      ("json", po::value(&json_path), "write the results to this JSON file")
-      ("csv", po::value(&csv_path), "write the results to this CSV file")
-      ("plot", po::value(&plot_path), "draw the results as an SVG chart in this file");
+      ("json", demo::output(&json_path), "write the results to this JSON file (- for stdout)")
+      ("csv", demo::output(&csv_path), "write the results to this CSV file (- for stdout)")
+      ("plot", demo::output(&plot_path), "draw the results as an SVG chart in this file (- for stdout)");
   // clang-format on
   auto vm = demo::parse(argc, argv,
                         "sync_vs_async: the same I/O-bound jobs run sequentially, a thread per "
@@ -237,7 +237,8 @@ int main(int argc, char** argv) {
   if (jobs < 1 || jobs > 10'000) demo::usage_error(argv[0], "--jobs must be 1-10000");
   if (delay_ms < 1 || delay_ms > 10'000) demo::usage_error(argv[0], "--delay-ms must be 1-10000");
   if (pool < 1 || pool > 1000) demo::usage_error(argv[0], "--pool must be 1-1000");
-  if (!(budget_s > 0)) demo::usage_error(argv[0], "--budget-s must be > 0");
+  if (!(budget_s > 0 && budget_s <= 3600))
+    demo::usage_error(argv[0], "--budget-s must be in (0, 3600]");
   const bool sweep = vm.count("sweep") > 0;
 
   // Many jobs hold many sockets at once: allow this process all the descriptors it may have.

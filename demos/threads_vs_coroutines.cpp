@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   options.add_options()
       ("threads", po::value(&n_threads)->default_value(1'000), "waiting threads (1-100000)")
       ("coroutines", po::value(&n_coroutines)->default_value(100'000), "waiting coroutines (1-10000000)")
-      ("json", po::value(&json_path), "also write the results to this JSON file");
+      ("json", demo::output(&json_path), "also write the results to this JSON file (- for stdout)");
   // clang-format on
   demo::parse(argc, argv,
               "threads_vs_coroutines: what one waiting thread costs, against one waiting "

@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   options.add_options()
       ("workers", po::value(&workers)->default_value(4), "threads / tasks bumping the counter (2-64)")
       ("increments", po::value(&n)->default_value(100'000), "increments by each (1-100000000)")
-      ("json", po::value(&json_path), "also write the results to this JSON file");
+      ("json", demo::output(&json_path), "also write the results to this JSON file (- for stdout)");
   // clang-format on
   demo::parse(argc, argv,
               "threads_vs_processes: who shares memory, and who races on it.\nA counter is bumped "
