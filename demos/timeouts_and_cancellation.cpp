@@ -71,7 +71,8 @@ asyncio::coroutine<void> chapter_timeout() {
   fmt::print("\n2. timeout(): a scope whose deadline moves\n");
   auto body = [](asyncio::timeout_handle& scope) -> asyncio::coroutine<int> {
     scope.reschedule(asyncio::get_running_loop().time() + scaled(300));
-    say("scope: deadline pushed from 100 ms to 300 ms away");
+    say(fmt::format("scope: deadline pushed from {} ms to {} ms away", scaled(100).count(),
+                    scaled(300).count()));
     co_return co_await work("job", scaled(200), 2);
   };
   int v = co_await asyncio::timeout(scaled(100), body);
