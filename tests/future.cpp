@@ -38,6 +38,21 @@ CO_TEST_CASE(a_future_is_set_once) {
   co_return;
 }
 
+CO_TEST_CASE(a_move_only_result_is_taken_once) {
+  asyncio::future<std::unique_ptr<int>> f;
+  f.set_result(std::make_unique<int>(7));
+  BOOST_TEST(*f.result() == 7);
+  BOOST_CHECK_THROW(f.result(), asyncio::invalid_state_error);  // not a moved-from null
+  BOOST_CHECK_THROW(co_await *f, asyncio::invalid_state_error);
+
+  auto make = []() -> asyncio::coroutine<std::unique_ptr<int>> {
+    co_return std::make_unique<int>(8);
+  };
+  auto t = asyncio::create_task(make());
+  BOOST_TEST(*(co_await *t) == 8);
+  BOOST_CHECK_THROW(t.result(), asyncio::invalid_state_error);
+}
+
 CO_TEST_CASE(cancel_wakes_awaiters_with_cancelled_error) {
   asyncio::future<> f;
   auto awaiter = [](asyncio::future<> f) -> asyncio::coroutine<void> { co_await *f; };

@@ -12,10 +12,15 @@ namespace asyncio::detail {
 template <class T, class State>
 outcome<T> outcome_of(State& s) {
   if (auto error = s.take_error()) return {error};
-  if constexpr (std::is_void_v<T>)
+  if constexpr (std::is_void_v<T>) {
     return {};
-  else
-    return {nullptr, s.get_value()};
+  } else {
+    try {
+      return {nullptr, s.get_value()};
+    } catch (const invalid_state_error&) {  // a move-only result another reader took
+      return {std::current_exception()};
+    }
+  }
 }
 
 /// `co_await *f` for a future or a task: one waiter node, no coroutine frame of its own.

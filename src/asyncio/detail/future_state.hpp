@@ -119,16 +119,22 @@ public:
     set_value(std::move(value));
     this->finish(status::finished, nullptr);
   }
-  /// Copied for each reader when T can be copied; moved out to the first reader otherwise.
+  /// Copied for each reader when T can be copied; moved out to the first reader otherwise, and
+  /// then invalid_state_error("result already taken") for any later one (Python hands every
+  /// reader the same object, which a move-only value cannot be).
   T get_value() {
-    if constexpr (std::is_copy_constructible_v<T>)
+    if constexpr (std::is_copy_constructible_v<T>) {
       return *value_;
-    else
+    } else {
+      if (taken_) throw invalid_state_error("result already taken");
+      taken_ = true;
       return std::move(*value_);
+    }
   }
 
 private:
   std::optional<T> value_;
+  bool taken_ = false;
 };
 
 /// A future driven by a coroutine: asyncio.Task.

@@ -17,7 +17,7 @@ namespace asyncio::detail {
 template <class T>
 struct outcome {
   std::exception_ptr error;
-  std::optional<T> value;
+  std::optional<T> value = std::nullopt;  // initialised, so that {error} does not warn
 
   bool has_value() const noexcept { return !error; }
   T get() && {
