@@ -207,8 +207,8 @@ BOOST_AUTO_TEST_CASE(debug_mode_names_a_task_whose_step_blocks_too_long) {
   loop.call_soon([] { std::this_thread::sleep_for(20ms); });
   loop.call_soon([&loop] { loop.stop(); });
   loop.run_forever();
-  BOOST_TEST(log.contains("Executing task 'blocker' took 0.0"));
-  BOOST_TEST(log.contains("Executing a callback took 0.0"));
+  BOOST_TEST(log.contains("Executing task 'blocker' took "));  // how long: the machine's load
+  BOOST_TEST(log.contains("Executing a callback took "));
 }
 
 BOOST_AUTO_TEST_CASE(debug_mode_from_the_environment_or_run) {

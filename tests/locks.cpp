@@ -161,12 +161,13 @@ CO_TEST_CASE(condition_notify_n_and_wait_for) {
   };
   std::vector<asyncio::task<>> tasks;
   for (int i = 0; i < 3; ++i) tasks.push_back(asyncio::create_task(waiter(c, woke)));
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);  // each takes the lock and waits, in its first step
   {
     auto held = co_await c.scoped();
     c.notify(2);
   }
-  co_await asyncio::sleep(1ms);
+  co_await test::until([&woke] { return woke == 2; });
+  co_await asyncio::sleep(0s);  // one more turn: the third stays asleep
   BOOST_TEST(woke == 2);
   {
     auto held = co_await c.scoped();
@@ -307,7 +308,7 @@ CO_TEST_CASE(barrier_gives_indices_and_abort_breaks_it) {
   BOOST_TEST(indices.size() == 3u);
 
   auto lone = asyncio::create_task(party(b, indices));
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);  // it waits, in its first step
   BOOST_TEST(b.n_waiting() == 1u);
   co_await b.abort();
   BOOST_CHECK_THROW(co_await *lone, asyncio::broken_barrier_error);
@@ -320,7 +321,7 @@ CO_TEST_CASE(barrier_gives_indices_and_abort_breaks_it) {
 CO_TEST_CASE(barrier_reset_breaks_the_waiters) {
   asyncio::barrier b(2);
   auto lone = asyncio::create_task(b.wait());
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);  // it waits, in its first step
   co_await b.reset();
   BOOST_CHECK_THROW(co_await *lone, asyncio::broken_barrier_error);
   BOOST_CHECK_THROW(asyncio::barrier(0), std::invalid_argument);

@@ -59,13 +59,13 @@ CO_TEST_CASE(put_waits_while_full_get_waits_while_empty) {
     }
   };
   auto p = asyncio::create_task(producer(q, log));
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);  // its first step puts 0, then waits to put 1
   BOOST_TEST(log == std::vector<std::string>{"put 0"},
              boost::test_tools::per_element());  // back-pressure
   for (int i = 0; i < 3; ++i) BOOST_TEST(co_await q.get() == i);
   co_await *p;
   auto getter = asyncio::create_task(q.get());
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);  // it waits, in its first step
   BOOST_TEST(!getter.done());
   q.put_nowait(9);
   BOOST_TEST(co_await *getter == 9);

@@ -120,7 +120,7 @@ CO_TEST_CASE(cancelling_a_pending_read_gives_cancelled_error_and_loses_nothing) 
   auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
   auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
   auto pending = asyncio::create_task(reader.readline());  // nothing comes: it waits
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);                             // its first step starts the read
   pending.cancel("enough");
   try {
     co_await *pending;
@@ -192,14 +192,14 @@ CO_TEST_CASE(a_failing_callback_is_logged_and_its_connection_closed) {
 CO_TEST_CASE(serve_forever_ends_with_close_and_cancelling_it_closes_the_server) {
   auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
   auto serving = asyncio::create_task(srv.serve_forever());
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);  // it serves, from its first step
   serving.cancel();
   BOOST_CHECK_THROW(co_await *serving, asyncio::cancelled_error);
   BOOST_TEST(!srv.is_serving());
 
   auto other = co_await asyncio::start_server(echo, "127.0.0.1", 0);
   auto until_closed = asyncio::create_task(other.serve_forever());
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);  // it serves, from its first step
   other.close();
   co_await *until_closed;
 }

@@ -78,7 +78,7 @@ CO_TEST_CASE(a_failing_body_cancels_the_children) {
   std::vector<std::string> log;
   auto body = [&log](asyncio::task_group& tg) -> asyncio::coroutine<void> {
     tg.create_task(child(1h, 1, log));
-    co_await asyncio::sleep(1ms);
+    co_await asyncio::sleep(0s);  // the child takes its first step, to its sleep
     throw std::domain_error("body failed");
   };
   BOOST_CHECK_THROW(co_await asyncio::task_group::run(body), std::domain_error);
@@ -98,7 +98,8 @@ CO_TEST_CASE(cancelling_the_caller_cancels_the_group_and_no_child_outlives_it) {
     co_await asyncio::task_group::run(body);
   };
   auto caller = asyncio::create_task(runner(log, kids));
-  co_await asyncio::sleep(1ms);
+  co_await test::until([&kids] { return kids.size() == 2; });
+  co_await asyncio::sleep(0s);  // the kids, queued before this task, take their first step
   caller.cancel();
   BOOST_CHECK_THROW(co_await *caller, asyncio::cancelled_error);
   BOOST_TEST(kids.size() == 2u);

@@ -64,6 +64,16 @@ inline bool log_capture::contains(const std::string& text) const {
   return false;
 }
 
+/// Yields to the loop until `done()` holds: a barrier on a state, never on time. A state that
+/// never comes fails the test after a million turns instead of hanging it.
+template <class Pred>
+asyncio::coroutine<void> until(Pred done) {
+  for (int turns = 0; !done(); ++turns) {
+    if (turns == 1'000'000) throw std::runtime_error("test::until: the state never came");
+    co_await asyncio::sleep(std::chrono::seconds(0));
+  }
+}
+
 /// v, after d.
 inline asyncio::coroutine<int> value_after(std::chrono::milliseconds d, int v) {
   co_await asyncio::sleep(d);

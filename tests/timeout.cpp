@@ -62,7 +62,7 @@ CO_TEST_CASE(wait_for_a_coroutine_cancels_it_inside_the_caller) {
 
 CO_TEST_CASE(wait_for_zero_on_a_done_task_gives_its_result) {
   auto t = asyncio::create_task(test::value_after(0ms, 3));
-  co_await asyncio::sleep(1ms);
+  co_await test::until([&t] { return t.done(); });
   BOOST_TEST(co_await asyncio::wait_for(t, 0s) == 3);
   auto pending = asyncio::create_task(test::value_after(1h, 0));
   BOOST_CHECK_THROW(co_await asyncio::wait_for(pending, 0s), asyncio::timeout_error);
@@ -86,7 +86,7 @@ CO_TEST_CASE(wait_for_zero_or_less_never_starts_a_coroutine) {
 CO_TEST_CASE(cancelling_the_caller_of_wait_for_cancels_the_inner_task) {
   auto inner = asyncio::create_task(test::value_after(1h, 0));
   auto caller = asyncio::create_task(asyncio::wait_for(inner, 1h));
-  co_await asyncio::sleep(1ms);
+  co_await asyncio::sleep(0s);  // the caller awaits inner, in its first step
   caller.cancel();
   BOOST_CHECK_THROW(co_await *caller, asyncio::cancelled_error);  // not timeout_error
   BOOST_TEST(inner.cancelled());
