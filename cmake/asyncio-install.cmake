@@ -3,8 +3,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(DIRECTORY src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
-install(TARGETS asyncio EXPORT asyncio-targets)
+install(TARGETS asyncio EXPORT asyncio-targets FILE_SET HEADERS)
 install(EXPORT asyncio-targets NAMESPACE asyncio:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/asyncio)
 configure_package_config_file(cmake/asyncio-config.cmake.in
   ${PROJECT_BINARY_DIR}/asyncio-config.cmake

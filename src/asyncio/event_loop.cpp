@@ -304,6 +304,10 @@ std::vector<task<void>> event_loop::all_tasks() {
 
 event_loop* detail::running_loop() noexcept { return asyncio::running_loop; }
 
+void detail::schedule(event_loop& loop, ready_node& n) { loop.schedule(n); }
+
+bool detail::instrumented(const event_loop& loop) noexcept { return loop.instrumented(); }
+
 void detail::run_instrumented_step(event_loop& loop, const task_state_base* task,
                                    void (*step)(void*), void* arg) {
   auto start = event_loop::clock::now();

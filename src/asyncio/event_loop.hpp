@@ -2,6 +2,7 @@
 
 #include <asyncio/coroutine.hpp>
 #include <asyncio/detail/future_state.hpp>
+#include <asyncio/detail/loop_hooks.hpp>
 #include <asyncio/detail/ready_queue.hpp>
 #include <asyncio/detail/timer_heap.hpp>
 
@@ -166,16 +167,9 @@ private:
 /// asyncio.get_running_loop(): the loop running on this thread; std::runtime_error if none.
 event_loop& get_running_loop();
 
-namespace detail {
-/// The loop running on this thread, or null.
-event_loop* running_loop() noexcept;
-/// Debug mode or tracing: runs one step of `task` (null: a plain callback), warns if it was
-/// slow (debug) and records it (tracing).
-void run_instrumented_step(event_loop& loop, const task_state_base* task, void (*step)(void*),
-                           void* arg);
-}  // namespace detail
-
 }  // namespace asyncio
 
+// The definitions of create_future, create_task and run_until_complete: they need future and
+// task, which need the loop declared above, so they come last.
 #include <asyncio/future.hpp>
 #include <asyncio/task.hpp>

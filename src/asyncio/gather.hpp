@@ -56,20 +56,14 @@ gathered_t<T> gathered_value(const task<T>& t) {
 // One tuple parameter, not a pack: g++ 12 cannot copy a parameter pack into a coroutine frame.
 template <class... T>
 coroutine<std::tuple<gathered_t<T>...>> gather_tasks(std::tuple<task<T>...> tasks) {
-  auto states = std::apply(
-      [](auto&... t) { return std::vector<future_state_base*>{t.state().get()...}; }, tasks);
-  for (auto* s : states) s->mark_retrieved();  // gather answers for its children's errors
-  co_await wait_op(std::move(states), {return_when::first_exception, true});
+  co_await gather_states(states_of(tasks), false);
   co_return std::apply(
       [](auto&... t) { return std::tuple<gathered_t<T>...>{gathered_value(t)...}; }, tasks);
 }
 
 template <class... T>
 coroutine<std::tuple<outcome<T>...>> gather_outcomes(std::tuple<task<T>...> tasks) {
-  auto states = std::apply(
-      [](auto&... t) { return std::vector<future_state_base*>{t.state().get()...}; }, tasks);
-  for (auto* s : states) s->mark_retrieved();
-  co_await wait_op(std::move(states), {return_when::all_completed, true});
+  co_await gather_states(states_of(tasks), true);
   co_return std::apply(
       [](auto&... t) { return std::tuple<outcome<T>...>{outcome_of<T>(*t.state())...}; }, tasks);
 }
@@ -87,12 +81,7 @@ template <class... Aws>
 template <class T>
 [[nodiscard]] coroutine<std::vector<outcome<T>>> gather(return_exceptions_t,
                                                         std::vector<task<T>> tasks) {
-  std::vector<detail::future_state_base*> states;
-  for (auto& t : tasks) {
-    t.state()->mark_retrieved();
-    states.push_back(t.state().get());
-  }
-  co_await detail::wait_op(std::move(states), {return_when::all_completed, true});
+  co_await detail::gather_states(detail::states_of(tasks), true);
   std::vector<outcome<T>> results;
   results.reserve(tasks.size());
   for (auto& t : tasks) results.push_back(detail::outcome_of<T>(*t.state()));
@@ -115,13 +104,7 @@ template <class... Aws>
 /// asyncio.gather(*tasks) over a list: results in the list's order.
 template <class T>
 [[nodiscard]] coroutine<std::vector<gathered_t<T>>> gather(std::vector<task<T>> tasks) {
-  std::vector<detail::future_state_base*> states;
-  states.reserve(tasks.size());
-  for (auto& t : tasks) {
-    t.state()->mark_retrieved();
-    states.push_back(t.state().get());
-  }
-  co_await detail::wait_op(std::move(states), {return_when::first_exception, true});
+  co_await detail::gather_states(detail::states_of(tasks), false);
   std::vector<gathered_t<T>> results;
   results.reserve(tasks.size());
   for (auto& t : tasks) results.push_back(detail::gathered_value(t));

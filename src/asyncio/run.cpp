@@ -41,9 +41,7 @@ void interrupt_guard::reraise_if_interrupted() {
 namespace {
 
 coroutine<void> wait_for_all(std::vector<task<>> tasks) {
-  std::vector<future_state_base*> states;
-  for (auto& t : tasks) states.push_back(t.state().get());
-  co_await wait_op(std::move(states), {return_when::all_completed, true});
+  co_await wait_op(states_of(tasks), {return_when::all_completed, true});
 }
 
 // Python's asyncio.runners._cancel_all_tasks.

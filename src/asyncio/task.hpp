@@ -1,6 +1,7 @@
 #pragma once
 
 #include <asyncio/coroutine.hpp>
+#include <asyncio/detail/asio_internals.hpp>
 #include <asyncio/detail/future_handle.hpp>
 #include <asyncio/detail/task_executor.hpp>
 #include <asyncio/event_loop.hpp>
@@ -61,9 +62,6 @@ public:
 
 namespace detail {
 
-using entry_point = boost::asio::awaitable<boost::asio::detail::awaitable_thread_entry_point,
-                                           boost::asio::any_io_executor>;
-
 /// The bottom frame of every task, in place of co_spawn's: it stores the outcome in the state
 /// (so no error is lost) and adds nothing else, no handler, no work guards, no extra frame.
 /// throw_if_cancelled(false): after a cancellation, Asio would make *every* later co_await
@@ -91,12 +89,11 @@ entry_point run_task(ref<task_state<T>> state, coroutine<T> body) {
 template <class T>
 class spawned_task final : public task_state<T>, public ready_node {
 public:
-  using thread_type = boost::asio::detail::awaitable_handler<boost::asio::any_io_executor, void>;
   using task_state<T>::task_state;
 
   /// Queues the first step of `thread`, this task's coroutine stack: Python's create_task,
   /// which calls loop.call_soon(task.__step).
-  void launch(thread_type thread) {
+  void launch(coroutine_stack thread) {
     thread_.emplace(std::move(thread));
     intrusive_ptr_add_ref(this);  // the queue's reference, until the step has run
     fire = &first_step;
@@ -105,7 +102,7 @@ public:
 
 private:
   struct start {
-    thread_type thread;
+    coroutine_stack thread;
     void operator()() { thread.launch(); }
   };
 
@@ -117,7 +114,7 @@ private:
     if (run) task_step<start>{std::move(task), std::move(step)}();
   }
 
-  std::optional<thread_type> thread_;
+  std::optional<coroutine_stack> thread_;
 };
 
 }  // namespace detail

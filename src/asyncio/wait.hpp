@@ -20,13 +20,11 @@ struct wait_result {
 
 namespace detail {
 
+// Python's wait() refuses an empty set.
 template <class T>
-std::vector<future_state_base*> states_of(const std::vector<task<T>>& tasks) {
+std::vector<future_state_base*> states_to_wait_for(const std::vector<task<T>>& tasks) {
   if (tasks.empty()) throw std::invalid_argument("wait() needs at least one task");
-  std::vector<future_state_base*> states;
-  states.reserve(tasks.size());
-  for (auto& t : tasks) states.push_back(t.state().get());
-  return states;
+  return states_of(tasks);
 }
 
 template <class T>
@@ -44,7 +42,7 @@ wait_result<T> partition(std::vector<task<T>> tasks) {
 template <class T>
 [[nodiscard]] coroutine<wait_result<T>> wait(std::vector<task<T>> tasks,
                                              return_when when = return_when::all_completed) {
-  co_await detail::wait_op(detail::states_of(tasks), {when, false});
+  co_await detail::wait_op(detail::states_to_wait_for(tasks), {when, false});
   co_return detail::partition(std::move(tasks));
 }
 
@@ -54,8 +52,8 @@ template <class T, class Rep, class Period>
 [[nodiscard]] coroutine<wait_result<T>> wait(std::vector<task<T>> tasks, return_when when,
                                              std::chrono::duration<Rep, Period> limit) {
   try {
-    co_await timeout(
-        limit, detail::await_operation(detail::wait_op(detail::states_of(tasks), {when, false})));
+    co_await timeout(limit, detail::await_operation(
+                                detail::wait_op(detail::states_to_wait_for(tasks), {when, false})));
   } catch (const timeout_error&) {
   }
   co_return detail::partition(std::move(tasks));

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <asyncio/detail/asio_internals.hpp>
 #include <asyncio/detail/future_state.hpp>
+#include <asyncio/detail/task_executor.hpp>  // post_step
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -37,14 +39,10 @@ struct outcome<void> {
 };
 
 /// Tag for the completion signature `outcome_tag<T>(outcome<T>)` of every awaitable
-/// operation of ours. Asio 1.81's coroutine handler for the natural `void(std::exception_ptr, T)`
-/// does not compile (it tests `*result` on a struct; fixed in 1.82), so our operations complete
-/// under this signature instead, whose handler (below) rethrows the error or returns the value.
+/// operation of ours, whose coroutine handler (asio_internals.hpp) rethrows the error or
+/// returns the value.
 template <class T>
 struct outcome_tag {};
-
-template <class T>
-using outcome_signature = outcome_tag<T>(outcome<T>);
 
 /// The value type of one of our awaitable operations (sleep, ...).
 template <class Signature>
@@ -83,12 +81,6 @@ void resume(Handler& handler, outcome<T> result) {
   std::move(handler)(std::move(result));
 }
 
-/// boost::asio::post(ex, f), but straight into the loop's ready queue when `ex` is a task's
-/// executor and its loop runs on this thread: a wake-up then skips Asio's type-erased executor
-/// layers and their allocation. Defined in task_executor.hpp, which needs the loop.
-template <class Executor, class F>
-void post_step(const Executor& ex, F f);
-
 /// resume(), later: from inside another task's step, or from a foreign thread.
 template <class T, class Handler>
 void post_resume(Handler handler, outcome<T> result) {
@@ -110,29 +102,3 @@ inline bool begin_await(const char* what, future_state_base* on = nullptr,
 }
 
 }  // namespace asyncio::detail
-
-namespace boost::asio::detail {
-
-template <typename T, typename Executor>
-class awaitable_async_op_handler<asyncio::detail::outcome_signature<T>, Executor>
-    : public awaitable_thread<Executor> {
-public:
-  typedef asyncio::detail::outcome<T>* result_type;
-
-  awaitable_async_op_handler(awaitable_thread<Executor>* h, result_type& result)
-      : awaitable_thread<Executor>(std::move(*h)), result_(result) {}
-
-  void operator()(asyncio::detail::outcome<T> result) {
-    result_ = &result;
-    this->entry_point()->top_of_stack_->attach_thread(this);
-    this->entry_point()->top_of_stack_->clear_cancellation_slot();
-    this->pump();
-  }
-
-  static T resume(result_type& result) { return std::move(*result).get(); }
-
-private:
-  result_type& result_;
-};
-
-}  // namespace boost::asio::detail

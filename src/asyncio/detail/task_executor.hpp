@@ -1,7 +1,12 @@
 #pragma once
 
 #include <asyncio/detail/future_state.hpp>
-#include <asyncio/event_loop.hpp>
+#include <asyncio/detail/loop_hooks.hpp>
+#include <asyncio/detail/ready_queue.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <boost/asio/execution.hpp>
 #include <boost/asio/prefer.hpp>
@@ -22,7 +27,7 @@ struct task_step {
 
   void operator()() {
     current_task_scope scope(task.get());
-    if (!task->loop().instrumented())
+    if (!instrumented(task->loop()))
       std::move(f)();
     else
       run_instrumented_step(
@@ -70,7 +75,7 @@ public:
   /// f as the task's next step, at the back of the loop's ready queue.
   template <class F>
   void schedule(F f) const {
-    task_->loop().schedule(*ready_call<task_step<F>>::make({task_, std::move(f)}));
+    detail::schedule(task_->loop(), *ready_call<task_step<F>>::make({task_, std::move(f)}));
   }
 
   // clang-format off
@@ -108,9 +113,12 @@ private:
   ref<task_state_base> task_;
 };
 
+/// boost::asio::post(ex, f), but straight into the loop's ready queue when `ex` is a task's
+/// executor and its loop runs on this thread: a wake-up then skips Asio's type-erased executor
+/// layers and their allocation.
 template <class Executor, class F>
 void post_step(const Executor& ex, F f) {
-  using loop_task_executor = task_executor<event_loop::executor_type>;
+  using loop_task_executor = task_executor<boost::asio::io_context::executor_type>;
   if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
     auto* te = ex.template target<loop_task_executor>();
     if (te && te->on_loop_thread()) return te->schedule(std::move(f));

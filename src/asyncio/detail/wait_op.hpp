@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asyncio/coroutine.hpp>
 #include <asyncio/detail/outcome.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace asyncio {
@@ -144,5 +146,28 @@ private:
   std::vector<future_state_base*> futures_;
   rules rules_;
 };
+
+/// The states of task or future handles (a list, or a tuple), for a wait over them.
+template <class Handles>
+std::vector<future_state_base*> states_of(const Handles& handles) {
+  std::vector<future_state_base*> states;
+  if constexpr (requires { handles.size(); }) {
+    states.reserve(handles.size());
+    for (auto& h : handles) states.push_back(h.state().get());
+  } else {
+    std::apply([&states](auto&... h) { (states.push_back(h.state().get()), ...); }, handles);
+  }
+  return states;
+}
+
+/// What every gather does: it answers for its children's errors (none is logged as never
+/// retrieved), then waits until the first failure, or with return_exceptions until all end.
+inline coroutine<void> gather_states(std::vector<future_state_base*> states,
+                                     bool return_exceptions) {
+  for (auto* s : states) s->mark_retrieved();
+  co_await wait_op(
+      std::move(states),
+      {return_exceptions ? return_when::all_completed : return_when::first_exception, true});
+}
 
 }  // namespace asyncio::detail

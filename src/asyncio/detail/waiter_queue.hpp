@@ -1,7 +1,6 @@
 #pragma once
 
 #include <asyncio/detail/outcome.hpp>
-#include <asyncio/event_loop.hpp>  // post_step
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>

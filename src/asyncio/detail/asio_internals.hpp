@@ -1,0 +1,65 @@
+#pragma once
+
+// Every use of Boost.Asio's undocumented internals, in one place, each with its reason. They are
+// checked against Asio 1.26 (Boost 1.81) only: the static_assert stops a build against another
+// version until they have been checked against it (then widen the range in CMakeLists.txt and
+// cmake/asyncio-config.cmake.in too).
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/version.hpp>
+
+#include <utility>
+
+static_assert(BOOST_ASIO_VERSION == 102600,
+              "asyncio-cpp relies on Asio internals checked against Asio 1.26 (Boost 1.81) only");
+
+namespace asyncio::detail {
+
+template <class T>
+struct outcome;
+template <class T>
+struct outcome_tag;
+template <class T>
+using outcome_signature = outcome_tag<T>(outcome<T>);
+
+/// A task's bottom frame, the one co_spawn gives its coroutine stack: with it, a task runs
+/// without co_spawn's completion handler and work guard (see run_task).
+using entry_point = boost::asio::awaitable<boost::asio::detail::awaitable_thread_entry_point,
+                                           boost::asio::any_io_executor>;
+
+/// A task's coroutine stack, ready to launch: what co_spawn builds around an entry point.
+using coroutine_stack = boost::asio::detail::awaitable_handler<boost::asio::any_io_executor, void>;
+
+}  // namespace asyncio::detail
+
+namespace boost::asio::detail {
+
+/// How a coroutine resumes from one of our operations (signature outcome_tag<T>(outcome<T>)):
+/// it rethrows the error or returns the value. Asio 1.81's own handler for the natural
+/// `void(std::exception_ptr, T)` does not compile (it tests `*result` on a struct; fixed in
+/// Asio 1.28), so our operations complete under this signature instead.
+template <typename T, typename Executor>
+class awaitable_async_op_handler<asyncio::detail::outcome_signature<T>, Executor>
+    : public awaitable_thread<Executor> {
+public:
+  typedef asyncio::detail::outcome<T>* result_type;
+
+  awaitable_async_op_handler(awaitable_thread<Executor>* h, result_type& result)
+      : awaitable_thread<Executor>(std::move(*h)), result_(result) {}
+
+  void operator()(asyncio::detail::outcome<T> result) {
+    result_ = &result;
+    this->entry_point()->top_of_stack_->attach_thread(this);
+    this->entry_point()->top_of_stack_->clear_cancellation_slot();
+    this->pump();
+  }
+
+  static T resume(result_type& result) { return std::move(*result).get(); }
+
+private:
+  result_type& result_;
+};
+
+}  // namespace boost::asio::detail
