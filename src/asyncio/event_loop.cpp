@@ -1,7 +1,7 @@
 #include <asyncio/event_loop.hpp>
 
 #include <asyncio/detail/log.hpp>
-#include <asyncio/trace.hpp>
+#include <asyncio/detail/trace_hooks.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>

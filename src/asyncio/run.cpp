@@ -41,7 +41,7 @@ void interrupt_guard::reraise_if_interrupted() {
 namespace {
 
 coroutine<void> wait_for_all(std::vector<task<>> tasks) {
-  co_await wait_op(states_of(tasks), {return_when::all_completed, true});
+  co_await wait_op(states_of(tasks), {wait_until::all_completed, true});
 }
 
 // Python's asyncio.runners._cancel_all_tasks.

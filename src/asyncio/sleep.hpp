@@ -1,8 +1,8 @@
 #pragma once
 
 #include <asyncio/detail/outcome.hpp>
+#include <asyncio/detail/trace_hooks.hpp>
 #include <asyncio/event_loop.hpp>
-#include <asyncio/trace.hpp>
 
 #include <boost/asio/async_result.hpp>
 

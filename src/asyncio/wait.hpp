@@ -12,6 +12,9 @@
 
 namespace asyncio {
 
+/// asyncio.FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED: when wait() returns.
+using return_when = detail::wait_until;
+
 /// What wait() gives: Python's (done, pending), each in the order the tasks were given.
 template <class T>
 struct wait_result {

@@ -1,8 +1,8 @@
 #include <asyncio/detail/future_state.hpp>
 
 #include <asyncio/detail/log.hpp>
+#include <asyncio/detail/trace_hooks.hpp>
 #include <asyncio/event_loop.hpp>
-#include <asyncio/trace.hpp>
 
 #include <atomic>
 

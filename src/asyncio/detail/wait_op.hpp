@@ -11,14 +11,10 @@
 #include <tuple>
 #include <vector>
 
-namespace asyncio {
-
-/// asyncio.FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED: when wait() returns.
-enum class return_when { first_completed, first_exception, all_completed };
-
-}  // namespace asyncio
-
 namespace asyncio::detail {
+
+/// When a wait ends (wait.hpp names it return_when, as Python does).
+enum class wait_until { first_completed, first_exception, all_completed };
 
 /// Waits on many futures with one waiter each and one suspension for all, until `until` holds.
 /// With gather's rules, cancelling the wait cancels every future and a failure is thrown at
@@ -27,7 +23,7 @@ namespace asyncio::detail {
 class wait_op {
 public:
   struct rules {
-    return_when until;
+    wait_until until;
     bool gather;
   };
 
@@ -80,8 +76,8 @@ private:
     // FIRST_EXCEPTION waits for a future that raised, as Python's wait(); gather counts a
     // cancelled child as a failure too.
     bool satisfies(future_state_base& f) const noexcept {
-      if (how.until == return_when::first_completed) return true;
-      return how.until == return_when::first_exception && f.failed() &&
+      if (how.until == wait_until::first_completed) return true;
+      return how.until == wait_until::first_exception && f.failed() &&
              (how.gather || !f.cancelled());
     }
     std::exception_ptr error_of(future_state_base& f) const noexcept {
@@ -167,7 +163,7 @@ inline coroutine<void> gather_states(std::vector<future_state_base*> states,
   for (auto* s : states) s->mark_retrieved();
   co_await wait_op(
       std::move(states),
-      {return_exceptions ? return_when::all_completed : return_when::first_exception, true});
+      {return_exceptions ? wait_until::all_completed : wait_until::first_exception, true});
 }
 
 }  // namespace asyncio::detail
