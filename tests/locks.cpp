@@ -15,6 +15,13 @@ asyncio::coroutine<void> hold(asyncio::lock& l, std::vector<int>& order, int id)
   l.release();
 }
 
+// Waits on the condition once, then counts itself woken.
+asyncio::coroutine<void> wait_on(asyncio::condition& c, int& woke) {
+  auto held = co_await c.scoped();
+  co_await c.wait();
+  ++woke;
+}
+
 }  // namespace
 
 CO_TEST_CASE(lock_is_fifo_fair) {
@@ -154,13 +161,8 @@ CO_TEST_CASE(event_wakes_every_waiter) {
 CO_TEST_CASE(condition_notify_n_and_wait_for) {
   asyncio::condition c;
   int woke = 0, value = 0;
-  auto waiter = [](asyncio::condition& c, int& woke) -> asyncio::coroutine<void> {
-    auto held = co_await c.scoped();
-    co_await c.wait();
-    ++woke;
-  };
   std::vector<asyncio::task<>> tasks;
-  for (int i = 0; i < 3; ++i) tasks.push_back(asyncio::create_task(waiter(c, woke)));
+  for (int i = 0; i < 3; ++i) tasks.push_back(asyncio::create_task(wait_on(c, woke)));
   co_await asyncio::sleep(0s);  // each takes the lock and waits, in its first step
   {
     auto held = co_await c.scoped();
@@ -198,13 +200,8 @@ CO_TEST_CASE(condition_notify_n_and_wait_for) {
 CO_TEST_CASE(a_notified_waiter_cancelled_before_it_runs_passes_the_notify_on) {
   asyncio::condition c;
   int woke = 0;
-  auto waiter = [](asyncio::condition& c, int& woke) -> asyncio::coroutine<void> {
-    auto held = co_await c.scoped();
-    co_await c.wait();
-    ++woke;
-  };
-  auto a = asyncio::create_task(waiter(c, woke));
-  auto b = asyncio::create_task(waiter(c, woke));
+  auto a = asyncio::create_task(wait_on(c, woke));
+  auto b = asyncio::create_task(wait_on(c, woke));
   co_await asyncio::sleep(0s);
   {
     auto held = co_await c.scoped();
@@ -220,13 +217,8 @@ CO_TEST_CASE(a_notified_waiter_cancelled_before_it_runs_passes_the_notify_on) {
 CO_TEST_CASE(a_notified_waiter_cancelled_while_taking_the_lock_back_passes_the_notify_on) {
   asyncio::condition c;
   int woke = 0;
-  auto waiter = [](asyncio::condition& c, int& woke) -> asyncio::coroutine<void> {
-    auto held = co_await c.scoped();
-    co_await c.wait();
-    ++woke;
-  };
-  auto a = asyncio::create_task(waiter(c, woke));
-  auto b = asyncio::create_task(waiter(c, woke));
+  auto a = asyncio::create_task(wait_on(c, woke));
+  auto b = asyncio::create_task(wait_on(c, woke));
   co_await asyncio::sleep(0s);  // both wait
   {
     auto held = co_await c.scoped();
