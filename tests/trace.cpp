@@ -95,8 +95,8 @@ BOOST_AUTO_TEST_CASE(steps_of_one_loop_never_overlap) {
 BOOST_AUTO_TEST_CASE(off_means_no_loop_is_traced) {
   BOOST_TEST(asyncio::trace_path().empty());
   asyncio::event_loop loop;
-  BOOST_TEST(loop.trace_id() == 0u);
-  BOOST_TEST(!loop.instrumented());
+  BOOST_TEST(asyncio::detail::trace_id(loop) == 0u);
+  BOOST_TEST(!asyncio::detail::instrumented(loop));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -53,7 +53,7 @@ struct handle::state : detail::ready_node, detail::timer_entry {
   void run() {
     if (cancelled) return;
     auto f = std::move(fn);
-    if (!loop->instrumented()) return invoke_logged(f);
+    if (!detail::instrumented(*loop)) return invoke_logged(f);
     detail::run_instrumented_step(
         *loop, nullptr, [](void* f) { invoke_logged(*static_cast<std::function<void()>*>(f)); },
         &f);
@@ -65,7 +65,7 @@ void handle::cancel() noexcept {
   state_->cancelled = true;
   state_->fn = nullptr;  // drop what the callback holds now, as Python does
   if (state_->index != detail::timer_entry::not_queued) {
-    state_->loop->cancel_timer(*state_);
+    detail::cancel_timer(*state_->loop, *state_);
     state_->queued.reset();
   }
 }
@@ -306,6 +306,16 @@ event_loop* detail::running_loop() noexcept { return asyncio::running_loop; }
 
 void detail::schedule(event_loop& loop, ready_node& n) { loop.schedule(n); }
 
+void detail::add_timer(event_loop& loop, timer_entry& e) { loop.add_timer(e); }
+
+void detail::cancel_timer(event_loop& loop, timer_entry& e) noexcept { loop.timers_.remove(e); }
+
+void detail::register_task(event_loop& loop, task_state_base& t) noexcept {
+  loop.pending_.push_back(t);
+}
+
+std::uint32_t detail::trace_id(const event_loop& loop) noexcept { return loop.trace_id_; }
+
 bool detail::instrumented(const event_loop& loop) noexcept { return loop.instrumented(); }
 
 void detail::run_instrumented_step(event_loop& loop, const task_state_base* task,
@@ -313,9 +323,9 @@ void detail::run_instrumented_step(event_loop& loop, const task_state_base* task
   auto start = event_loop::clock::now();
   step(arg);
   auto end = event_loop::clock::now();
-  if (loop.trace_id())
-    trace::step(loop.trace_id(), task ? task->id() : 0, task ? task->get_name() : "callbacks",
-                start, end);
+  if (trace_id(loop))
+    trace::step(trace_id(loop), task ? task->id() : 0, task ? task->get_name() : "callbacks", start,
+                end);
   auto took = end - start;
   if (loop.get_debug() && took > loop.slow_callback_duration())
     log().warn("Executing {} took {:.3f} seconds",

@@ -78,10 +78,6 @@ public:
   void set_debug(bool enabled) noexcept { debug_ = enabled; }
   bool get_debug() const noexcept { return debug_; }
   void set_slow_callback_duration(clock::duration d) noexcept { slow_callback_duration_ = d; }
-  /// This loop's number in the trace file (see trace_to()), or 0 if it is not traced.
-  std::uint32_t trace_id() const noexcept { return trace_id_; }
-  /// Debug mode or tracing: each step goes through run_instrumented_step().
-  bool instrumented() const noexcept { return debug_ || trace_id_ != 0; }
   clock::duration slow_callback_duration() const noexcept { return slow_callback_duration_; }
 
   /// loop.time(): the loop's clock, which call_at and timers use.
@@ -112,19 +108,20 @@ public:
   /// Tasks of this loop not done yet, in creation order (asyncio.all_tasks()).
   std::vector<task<void>> all_tasks();
 
-  /// Called by each task when it is created (all_tasks() lists it until it finishes).
-  void register_task(detail::task_state_base& t) noexcept { pending_.push_back(t); }
+private:
+  // The machinery the library reaches through detail/loop_hooks.hpp.
+  friend void detail::schedule(event_loop&, detail::ready_node&);
+  friend void detail::add_timer(event_loop&, detail::timer_entry&);
+  friend void detail::cancel_timer(event_loop&, detail::timer_entry&) noexcept;
+  friend void detail::register_task(event_loop&, detail::task_state_base&) noexcept;
+  friend std::uint32_t detail::trace_id(const event_loop&) noexcept;
+  friend bool detail::instrumented(const event_loop&) noexcept;
 
   /// Queues `n` to run after every entry queued before it (CPython's loop._ready); from the
   /// loop's thread only. Task steps, call_soon and done callbacks all come this way.
   void schedule(detail::ready_node& n);
-  /// Arms `e` in the loop's timer heap (CPython's loop._scheduled): when due, its expire()
-  /// runs from the loop, timers in deadline order, ties in arming order.
   void add_timer(detail::timer_entry& e);
-  /// Disarms `e`, at once and without a trace; nothing happens if it is not armed.
-  void cancel_timer(detail::timer_entry& e) noexcept { timers_.remove(e); }
-
-private:
+  bool instrumented() const noexcept { return debug_ || trace_id_ != 0; }
   /// Runs the ready queue until it is empty or the budget is spent, then lets the reactor
   /// (I/O, timers, other threads' posts) have its turn.
   void run_ready();

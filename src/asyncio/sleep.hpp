@@ -78,7 +78,7 @@ private:
         auto* self = static_cast<node<Handler>*>(&e);
         if (!run) return node<Handler>::finish(self, nullptr, false);
         self->due = true;
-        self->loop.schedule(*self);
+        detail::schedule(self->loop, *self);
       };
       n->fire = [](ready_node& r, bool run) {
         node<Handler>::finish(static_cast<node<Handler>*>(&r), nullptr, run);
@@ -86,7 +86,7 @@ private:
       auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
       if (slot.is_connected()) slot.template emplace<cancel_sleep<Handler>>(n);
       if (trace::enabled()) trace::wait_began(n, "sleep", delay);
-      loop.add_timer(*n);
+      add_timer(loop, *n);
     }
   };
 
@@ -99,7 +99,7 @@ private:
     void operator()(boost::asio::cancellation_type_t) const {
       auto* self = n;
       if (self->due) return;
-      self->loop.cancel_timer(*self);
+      cancel_timer(self->loop, *self);
       node<Handler>::finish(self, std::make_exception_ptr(cancelled_error()));
     }
   };

@@ -97,7 +97,7 @@ public:
     thread_.emplace(std::move(thread));
     intrusive_ptr_add_ref(this);  // the queue's reference, until the step has run
     fire = &first_step;
-    this->loop().schedule(*this);
+    detail::schedule(this->loop(), *this);
   }
 
 private:

@@ -144,10 +144,10 @@ namespace {
 void wait_event(const char* ph, const void* id, const char* what, boost::json::object args) {
   auto* loop = running_loop();
   auto* task = current_task_state();
-  if (!loop || !loop->trace_id()) return;
+  if (!loop || !trace_id(*loop)) return;
   auto& r = rec();
   std::lock_guard lock(r.mutex);
-  auto e = r.event(ph, what, loop->trace_id(), task ? task->id() : 0, clock::now());
+  auto e = r.event(ph, what, trace_id(*loop), task ? task->id() : 0, clock::now());
   e["cat"] = "wait";
   e["id"] = reinterpret_cast<std::uintptr_t>(id);
   if (!args.empty()) e["args"] = std::move(args);

@@ -88,8 +88,8 @@ void future_state_base::add_done_callback(std::function<void(future_state_base&)
 task_state_base::task_state_base(event_loop& loop, std::string name)
     : future_state_base(loop), id_(next_task_id.fetch_add(1, std::memory_order_relaxed)) {
   if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
-  loop.register_task(*this);
-  if (loop.trace_id()) trace::task_created(loop.trace_id(), id_, get_name());
+  register_task(loop, *this);
+  if (trace_id(loop)) trace::task_created(trace_id(loop), id_, get_name());
 }
 
 task_state_base::~task_state_base() {
@@ -149,8 +149,8 @@ void task_state_base::finish_run(std::exception_ptr error) {
   } else {
     finish(status::finished, std::move(error));
   }
-  if (loop().trace_id())
-    trace::task_finished(loop().trace_id(), id_,
+  if (trace_id(loop()))
+    trace::task_finished(trace_id(loop()), id_,
                          cancelled() ? "cancelled"
                          : failed()  ? "failed"
                                      : "finished");

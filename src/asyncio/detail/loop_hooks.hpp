@@ -1,8 +1,10 @@
 #pragma once
 
-// What the loop offers the library's headers that event_loop.hpp itself includes (through
-// task.hpp: task_executor.hpp), which cannot see the loop's definition: plain functions of a
-// declared loop. Defined in event_loop.cpp.
+// The loop's machinery for the library itself, out of its public interface: plain functions
+// of a declared loop, so that the headers event_loop.hpp itself includes (task_executor.hpp,
+// through task.hpp) can use them too. Defined in event_loop.cpp.
+
+#include <cstdint>
 
 namespace asyncio {
 
@@ -11,12 +13,22 @@ class event_loop;
 namespace detail {
 
 struct ready_node;
+struct timer_entry;
 class task_state_base;
 
 /// The loop running on this thread, or null.
 event_loop* running_loop() noexcept;
 /// loop.schedule(n): at the back of the loop's ready queue.
 void schedule(event_loop& loop, ready_node& n);
+/// Arms `e` in the loop's timer heap (CPython's loop._scheduled): when due, its expire() runs
+/// from the loop, timers in deadline order, ties in arming order.
+void add_timer(event_loop& loop, timer_entry& e);
+/// Disarms `e`, at once and without a trace; nothing happens if it is not armed.
+void cancel_timer(event_loop& loop, timer_entry& e) noexcept;
+/// Each task, as it is created: all_tasks() lists it until it finishes.
+void register_task(event_loop& loop, task_state_base& t) noexcept;
+/// The loop's number in the trace file (see trace_to()), or 0 if it is not traced.
+std::uint32_t trace_id(const event_loop& loop) noexcept;
 /// Debug mode or tracing is on: each step goes through run_instrumented_step().
 bool instrumented(const event_loop& loop) noexcept;
 /// Debug mode or tracing: runs one step of `task` (null: a plain callback), warns if it was
