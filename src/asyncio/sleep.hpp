@@ -69,7 +69,8 @@ private:
     template <class Handler>
     void operator()(Handler handler, std::chrono::steady_clock::duration delay,
                     value_type value) const {
-      if (begin_await("sleep") || delay <= delay.zero())  // sleep(0): yield to the loop once
+      if (cancelled_before_start<T>(handler, "sleep")) return;
+      if (delay <= delay.zero())  // sleep(0): yield to the loop once
         return post_resume<T>(std::move(handler), success(value));
       auto& loop = get_running_loop();
       auto* n = new node<Handler>(std::move(handler), loop, std::move(value));

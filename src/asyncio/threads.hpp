@@ -32,9 +32,7 @@ private:
   struct initiate {
     template <class Handler>
     void operator()(Handler handler, F fn) const {
-      if (begin_await("to_thread"))
-        return post_resume<R>(std::move(handler),
-                              outcome<R>{current_task_state()->take_cancel_request()});
+      if (cancelled_before_start<R>(handler, "to_thread")) return;
       auto& loop = get_running_loop();
       // Keeps the loop running while the thread works.
       auto work = boost::asio::make_work_guard(loop.get_executor());

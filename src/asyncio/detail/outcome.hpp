@@ -101,4 +101,15 @@ inline bool begin_await(const char* what, future_state_base* on = nullptr,
   return task->must_cancel();
 }
 
+/// The prologue of an await of ours: begin_await(what), and if the task was cancelled before,
+/// the awaiter resumes with that cancellation: true, and the operation must not start. (A wait
+/// in a primitive's queue gives the error as its value, and an awaited task or future takes the
+/// cancel over first: those two call begin_await themselves.)
+template <class T, class Handler>
+bool cancelled_before_start(Handler& handler, const char* what) {
+  if (!begin_await(what)) return false;
+  post_resume<T>(std::move(handler), outcome<T>{current_task_state()->take_cancel_request()});
+  return true;
+}
+
 }  // namespace asyncio::detail

@@ -132,9 +132,8 @@ private:
     void operator()(Handler handler, std::vector<future_state_base*> futures, rules r) const {
       // Cancelled before it began: wait() ends at once; gather cancels its children first
       // and ends once they have (the request stays for the resumption to deliver).
-      const bool cancelled = begin_await(r.gather ? "gather" : "wait");
-      if (cancelled && !r.gather)
-        return post_resume<void>(std::move(handler), {current_task_state()->take_cancel_request()});
+      if (!r.gather && cancelled_before_start<void>(handler, "wait")) return;
+      const bool cancelled = r.gather && begin_await("gather");
       (new op<Handler>(std::move(handler), std::move(futures), r))->start(cancelled);
     }
   };

@@ -127,7 +127,7 @@ private:
   struct initiate {
     template <class Handler>
     void operator()(Handler handler, waiter_queue* queue, wait_node* node) const {
-      if (begin_await(queue->what_)) {
+      if (begin_await(queue->what_)) {  // cancelled before: the error is the wait's value
         node->state_ = wait_node::state::cancelled;
         auto error = current_task_state()->take_cancel_request();
         return post_resume<std::exception_ptr>(std::move(handler), {nullptr, std::move(error)});
