@@ -140,6 +140,12 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     send_more();
   }
 
+  /// transport.close(): closes once what was written is sent.
+  void close() {
+    closing = true;
+    send_more();
+  }
+
   /// transport.abort(): closes now; what was not sent yet is dropped.
   void abort() {
     closing = true;
@@ -298,10 +304,7 @@ coroutine<void> stream_writer::drain() {
   if (s.write_error) std::rethrow_exception(s.write_error);
 }
 
-void stream_writer::close() {
-  s_->closing = true;
-  s_->send_more();
-}
+void stream_writer::close() { s_->close(); }
 
 bool stream_writer::is_closing() const noexcept { return s_->closing; }
 
@@ -361,10 +364,7 @@ void server::close() {
 }
 
 void server::close_clients() {
-  s_->for_each_stream([](detail::stream_state& s) {
-    s.closing = true;  // writer.close(): what was written is sent first
-    s.send_more();
-  });
+  s_->for_each_stream([](detail::stream_state& s) { s.close(); });
 }
 
 void server::abort_clients() {
