@@ -9,6 +9,7 @@
 #include <asyncio/gather.hpp>
 #include <asyncio/introspection.hpp>
 #include <asyncio/locks.hpp>
+#include <asyncio/outcome.hpp>
 #include <asyncio/queue.hpp>
 #include <asyncio/run.hpp>
 #include <asyncio/shield.hpp>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <asyncio/detail/wait_op.hpp>
+#include <asyncio/outcome.hpp>
 #include <asyncio/task.hpp>
 
 #include <tuple>
@@ -8,11 +9,6 @@
 #include <vector>
 
 namespace asyncio {
-
-/// What one child of gather(return_exceptions, ...) ended with: `error`, or `value` (none for
-/// void); `get()` gives the value or rethrows. A cancelled child holds its cancelled_error.
-template <class T>
-using outcome = detail::outcome<T>;
 
 /// Tag for gather(return_exceptions, ...): Python's return_exceptions=True.
 struct return_exceptions_t {

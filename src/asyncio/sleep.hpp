@@ -1,6 +1,6 @@
 #pragma once
 
-#include <asyncio/detail/outcome.hpp>
+#include <asyncio/detail/operation.hpp>
 #include <asyncio/detail/trace_hooks.hpp>
 #include <asyncio/event_loop.hpp>
 

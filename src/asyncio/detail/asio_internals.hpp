@@ -15,10 +15,13 @@
 static_assert(BOOST_ASIO_VERSION == 102600,
               "asyncio-cpp relies on Asio internals checked against Asio 1.26 (Boost 1.81) only");
 
-namespace asyncio::detail {
-
+namespace asyncio {
 template <class T>
 struct outcome;
+}  // namespace asyncio
+
+namespace asyncio::detail {
+
 template <class T>
 struct outcome_tag;
 template <class T>
@@ -44,12 +47,12 @@ template <typename T, typename Executor>
 class awaitable_async_op_handler<asyncio::detail::outcome_signature<T>, Executor>
     : public awaitable_thread<Executor> {
 public:
-  typedef asyncio::detail::outcome<T>* result_type;
+  typedef asyncio::outcome<T>* result_type;
 
   awaitable_async_op_handler(awaitable_thread<Executor>* h, result_type& result)
       : awaitable_thread<Executor>(std::move(*h)), result_(result) {}
 
-  void operator()(asyncio::detail::outcome<T> result) {
+  void operator()(asyncio::outcome<T> result) {
     result_ = &result;
     this->entry_point()->top_of_stack_->attach_thread(this);
     this->entry_point()->top_of_stack_->clear_cancellation_slot();

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <asyncio/detail/outcome.hpp>
+#include <asyncio/detail/operation.hpp>
 
 #include <boost/asio/async_result.hpp>
 

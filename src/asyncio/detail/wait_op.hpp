@@ -1,7 +1,7 @@
 #pragma once
 
 #include <asyncio/coroutine.hpp>
-#include <asyncio/detail/outcome.hpp>
+#include <asyncio/detail/operation.hpp>
 
 #include <boost/asio/async_result.hpp>
 

@@ -3,6 +3,7 @@
 #include <asyncio/detail/asio_internals.hpp>
 #include <asyncio/detail/future_state.hpp>
 #include <asyncio/detail/task_executor.hpp>  // post_step
+#include <asyncio/outcome.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -11,32 +12,8 @@
 #include <boost/asio/post.hpp>
 
 #include <exception>
-#include <optional>
 
 namespace asyncio::detail {
-
-/// What an await of ours completes with: an error, or a value.
-template <class T>
-struct outcome {
-  std::exception_ptr error;
-  std::optional<T> value = std::nullopt;  // initialised, so that {error} does not warn
-
-  bool has_value() const noexcept { return !error; }
-  T get() && {
-    if (error) std::rethrow_exception(error);
-    return std::move(*value);
-  }
-};
-
-template <>
-struct outcome<void> {
-  std::exception_ptr error;
-
-  bool has_value() const noexcept { return !error; }
-  void get() && {
-    if (error) std::rethrow_exception(error);
-  }
-};
 
 /// Tag for the completion signature `outcome_tag<T>(outcome<T>)` of every awaitable
 /// operation of ours, whose coroutine handler (asio_internals.hpp) rethrows the error or
