@@ -4,9 +4,9 @@
 // failed, never as a time. Rounds are interleaved (every peer once per round, the order rotated)
 // and the median of each peer's runs is kept. A peer that cannot run here is skipped, saying why.
 
-#include "../demos/chart.hpp"
-#include "../demos/cli.hpp"
 #include "process.hpp"
+#include "support/chart.hpp"
+#include "support/cli.hpp"
 
 #include <fmt/format.h>
 
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   demo::po::options_description options("Options");
   // clang-format off
   options.add_options()
-      ("rounds", demo::po::value(&rounds)->default_value(3), "rounds; each peer's median is kept (3-25)")
+      ("rounds", demo::number(&rounds, 1, 25)->default_value(3), "rounds; each peer's median is kept (1-25)")
       ("scale", demo::po::value(&scale)->default_value(1), "multiply every workload's size (0 < s <= 1)")
       ("peers", demo::po::value(&only), "only these peers, comma-separated (default: all five)")
       ("python", demo::po::value(&python)->default_value("/usr/bin/python3"), "Debian's python3, with python3-uvloop")
@@ -78,7 +78,6 @@ int main(int argc, char** argv) {
               "compare: W1-W5 in asyncio-cpp, raw Asio, Python asyncio, uvloop and node, "
               "interleaved rounds, medians.",
               options);
-  if (rounds < 1 || rounds > 25) demo::usage_error(argv[0], "--rounds must be 1-25");
   if (!(scale > 0 && scale <= 1)) demo::usage_error(argv[0], "--scale must be in (0, 1]");
   for (const auto& path : {json_path, plot_path})
     if (!path.empty() && !demo::write_file(path, ""))

@@ -22,9 +22,10 @@
 
 #include <asyncio.hpp>
 
-#include "../demos/cli.hpp"
-#include "../demos/isolate.hpp"
 #include "process.hpp"
+#include "support/cli.hpp"
+#include "support/isolate.hpp"
+#include "support/measure.hpp"
 
 #include <fmt/core.h>
 #include <boost/asio/as_tuple.hpp>
@@ -78,20 +79,11 @@ int posix_memalign(void** out, std::size_t align, std::size_t size) {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
+using demo::clock_type;
 
 namespace {
 
-double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-long rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * sysconf(_SC_PAGESIZE);
-}
+double seconds_since(clock_type::time_point start) { return demo::ms_since(start) / 1e3; }
 
 /// One measurement: the figure, and heap allocations per unit (task, handoff, round trip).
 struct sample {
@@ -244,10 +236,10 @@ sample w3_raw(int n) {
   raw_loop loop;
   int parked = 0;
   allocation_count allocs;
-  long before = rss_bytes();
+  double before = demo::memory_now().rss;
   for (int i = 0; i < n; ++i) asio::co_spawn(loop.ctx, raw_park(parked), [](std::exception_ptr) {});
   loop.ctx.poll();  // every task starts and parks on its timer
-  sample s{double(rss_bytes() - before) / n, allocs.per(n)};
+  sample s{(demo::memory_now().rss - before) / n, allocs.per(n)};
   check(parked == n, "{} of {} tasks parked", parked, n);
   return s;
 }
@@ -262,10 +254,10 @@ asyncio::coroutine<sample> w3_main(int n) {
   tasks.reserve(n);  // the handles are the caller's, not the task's: allocated before measuring
   int parked = 0;
   allocation_count allocs;
-  long before = rss_bytes();
+  double before = demo::memory_now().rss;
   for (int i = 0; i < n; ++i) tasks.push_back(asyncio::create_task(park(parked)));
   co_await asyncio::sleep(0s);  // every task starts and parks on its timer
-  sample s{double(rss_bytes() - before) / n, allocs.per(n)};
+  sample s{(demo::memory_now().rss - before) / n, allocs.per(n)};
   check(parked == n, "{} of {} tasks parked", parked, n);
   for (auto& t : tasks) t.cancel();
   for (auto& t : tasks) {
@@ -490,11 +482,7 @@ double median(std::vector<double> v) {
 
 /// One measurement in a fresh forked process.
 sample isolated(measure m, int n) {
-  auto v = demo::isolated([=] {
-    auto s = m(n);
-    return std::vector<double>{s.value, s.allocations};
-  });
-  return {v.at(0), v.at(1)};
+  return demo::isolated([=] { return m(n); });
 }
 
 /// The cost of `b` over `a`: > 1 means b is slower or bigger.
@@ -550,9 +538,7 @@ int print_table(const std::vector<workload>& workloads, int repeat, const std::s
   // Counts, not timings: one run of each is exact.
   const int cycles = 100'000;
   auto count = [&](auto cycle) {
-    return demo::isolated(
-               [&] { return std::vector<double>{asyncio::run(allocations_per(cycle, cycles))}; })
-        .at(0);
+    return demo::isolated([&] { return asyncio::run(allocations_per(cycle, cycles)); });
   };
   double lock_allocs = count(lock_cycle), queue_allocs = count(queue_cycle);
   fmt::print("heap allocations per uncontended lock acquire+release: {:g}, queue put+get: {:g}\n",
@@ -674,14 +660,14 @@ int main(int argc, char** argv) {
   demo::po::options_description options("Options");
   // clang-format off
   options.add_options()
-      ("spawn-tasks", demo::po::value(&spawn_n)->default_value(200'000), "W1 tasks")
-      ("sleep-tasks", demo::po::value(&sleep_n)->default_value(100'000), "W2 tasks")
-      ("memory-tasks", demo::po::value(&memory_n)->default_value(100'000), "W3 tasks")
-      ("round-trips", demo::po::value(&handoff_n)->default_value(500'000), "W4 round trips (2 handoffs each)")
-      ("echo-trips", demo::po::value(&trips_n)->default_value(1'000), "W5 echo round trips per client (50 clients)")
-      ("repeat", demo::po::value(&repeat)->default_value(5), "runs of each; the median is kept")
+      ("spawn-tasks", demo::number(&spawn_n, 1, 10'000'000)->default_value(200'000), "W1 tasks")
+      ("sleep-tasks", demo::number(&sleep_n, 1, 10'000'000)->default_value(100'000), "W2 tasks")
+      ("memory-tasks", demo::number(&memory_n, 1, 10'000'000)->default_value(100'000), "W3 tasks")
+      ("round-trips", demo::number(&handoff_n, 1, 10'000'000)->default_value(500'000), "W4 round trips (2 handoffs each)")
+      ("echo-trips", demo::number(&trips_n, 1, 10'000'000)->default_value(1'000), "W5 echo round trips per client (50 clients)")
+      ("repeat", demo::number(&repeat, 1, 100)->default_value(5), "runs of each; the median is kept")
       ("json", demo::output(&json_path), "also write the results to this JSON file")
-      ("instructions", demo::po::value(&instructions_n)->implicit_value(20'000),
+      ("instructions", demo::number(&instructions_n, 1, 1'000'000)->implicit_value(20'000),
        "instead: instructions (callgrind) and system calls (strace) per W1 task and W4 handoff")
       ("workload", demo::po::value(&one_workload), "instead: one run of W1..W5, one JSON line")
       ("side", demo::po::value(&one_side)->default_value("asyncio-cpp"),
@@ -692,11 +678,6 @@ int main(int argc, char** argv) {
       argc, argv,
       "wrappers_vs_asio: the same workloads through asyncio-cpp and raw Asio, in one run.",
       options);
-  for (int n : {spawn_n, sleep_n, memory_n, handoff_n, trips_n})
-    if (n < 1 || n > 10'000'000) demo::usage_error(argv[0], "counts must be 1-10000000");
-  if (repeat < 1 || repeat > 100) demo::usage_error(argv[0], "--repeat must be 1-100");
-  if (vm.count("instructions") && (instructions_n < 1 || instructions_n > 1'000'000))
-    demo::usage_error(argv[0], "--instructions must be 1-1000000");
   if (vm.count("instructions") && vm.count("workload"))
     demo::usage_error(argv[0], "--instructions and --workload are two different runs");
 

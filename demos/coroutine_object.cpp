@@ -20,7 +20,7 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
+#include "support/cli.hpp"
 
 #include <fmt/core.h>
 
@@ -48,17 +48,14 @@ int main(int argc, char** argv) {
   demo::po::options_description options("Options");
   // clang-format off
   options.add_options()
-      ("a", demo::po::value(&a)->default_value(1), "first number (within +-1000000000)")
-      ("b", demo::po::value(&b)->default_value(2), "second number (within +-1000000000)")
-      ("delay-ms", demo::po::value(&delay_ms)->default_value(100), "how long add() awaits");
+      ("a", demo::number(&a, -1'000'000'000, 1'000'000'000)->default_value(1), "first number (within +-1000000000)")
+      ("b", demo::number(&b, -1'000'000'000, 1'000'000'000)->default_value(2), "second number (within +-1000000000)")
+      ("delay-ms", demo::number(&delay_ms, 0L, 60'000L)->default_value(100), "how long add() awaits (0-60000)");
   // clang-format on
   demo::parse(argc, argv,
               "coroutine_object: calling an async function makes a coroutine object and runs "
               "nothing;\nits result is read by awaiting it or by handing it to the event loop.",
               options);
-  if (delay_ms < 0 || delay_ms > 60'000) demo::usage_error(argv[0], "--delay-ms must be 0-60000");
-  if (std::abs(a) > 1'000'000'000 || std::abs(b) > 1'000'000'000)  // so that a + b fits an int
-    demo::usage_error(argv[0], "--a and --b must be within +-1000000000");
   delay = std::chrono::milliseconds(delay_ms);
 
   fmt::print("1. coro = add({}, {})\n", a, b);

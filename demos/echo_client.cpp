@@ -18,7 +18,7 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
+#include "support/cli.hpp"
 
 #include <fmt/core.h>
 
@@ -74,12 +74,10 @@ int main(int argc, char** argv) {
   options.add_options()
       ("host", po::value(&host)->default_value("127.0.0.1"), "server address")
       ("port", po::value(&port_text)->required(), "server port, or - to read it from stdin")
-      ("clients", po::value(&clients)->default_value(100), "clients at once (1-10000)")
-      ("messages", po::value(&messages)->default_value(10), "lines each sends (1-100000)");
+      ("clients", demo::number(&clients, 1, 10'000)->default_value(100), "clients at once (1-10000)")
+      ("messages", demo::number(&messages, 1, 100'000)->default_value(10), "lines each sends (1-100000)");
   // clang-format on
   demo::parse(argc, argv, "echo_client: many clients of an echo server, on one thread.", options);
-  if (clients < 1 || clients > 10'000) demo::usage_error(argv[0], "--clients must be 1-10000");
-  if (messages < 1 || messages > 100'000) demo::usage_error(argv[0], "--messages must be 1-100000");
   if (port_text == "-") {  // "listening on HOST:PORT", from echo_server
     std::string line;
     std::getline(std::cin, line);

@@ -24,7 +24,7 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
+#include "support/cli.hpp"
 
 #include <fmt/core.h>
 
@@ -99,17 +99,13 @@ int main(int argc, char** argv) {
   // clang-format off
   options.add_options()
       ("host", po::value(&host)->default_value("127.0.0.1"), "address to listen on")
-      ("port", po::value(&port)->default_value(0), "port (0: any free one, printed)")
-      ("connections", po::value(&connections)->default_value(100), "end after serving this many (1-1000000)")
-      ("seconds", po::value(&seconds)->default_value(60), "end after this long at most (1-86400)");
+      ("port", demo::number(&port, 0, 65535)->default_value(0), "port (0: any free one, printed)")
+      ("connections", demo::number(&connections, 1L, 1'000'000L)->default_value(100), "end after serving this many (1-1000000)")
+      ("seconds", demo::number(&seconds, 1L, 86'400L)->default_value(60), "end after this long at most (1-86400)");
   // clang-format on
   demo::parse(argc, argv,
               "echo_server: echoes every line back, for any number of clients, on one thread.",
               options);
-  if (port < 0 || port > 65535) demo::usage_error(argv[0], "--port must be 0-65535");
-  if (connections < 1 || connections > 1'000'000)
-    demo::usage_error(argv[0], "--connections must be 1-1000000");
-  if (seconds < 1 || seconds > 86'400) demo::usage_error(argv[0], "--seconds must be 1-86400");
   try {
     return asyncio::run(
         serve(host, static_cast<std::uint16_t>(port), connections, std::chrono::seconds(seconds)));

@@ -16,7 +16,7 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
+#include "support/cli.hpp"
 
 #include <fmt/core.h>
 
@@ -65,14 +65,12 @@ int main(int argc, char** argv) {
   demo::po::options_description options("Options");
   // clang-format off
   options.add_options()
-      ("requests", demo::po::value(&requests)->default_value(2), "coroutines the thread submits (0-100)")
-      ("delay-ms", demo::po::value(&delay_ms)->default_value(50), "how long each takes");
+      ("requests", demo::number(&requests, 0, 100)->default_value(2), "coroutines the thread submits (0-100)")
+      ("delay-ms", demo::number(&delay_ms, 0L, 60'000L)->default_value(50), "how long each takes (0-60000)");
   // clang-format on
   demo::parse(argc, argv,
               "futures: a plain thread hands coroutines to a running loop and waits on their\n"
               "std::future; a loop-bound future is set from a callback; done callbacks fire.",
               options);
-  if (requests < 0 || requests > 100) demo::usage_error(argv[0], "--requests must be 0-100");
-  if (delay_ms < 0 || delay_ms > 60'000) demo::usage_error(argv[0], "--delay-ms must be 0-60000");
   asyncio::run(amain(requests, std::chrono::milliseconds(delay_ms)));
 }

@@ -20,8 +20,8 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
-#include "timeline.hpp"
+#include "support/cli.hpp"
+#include "support/timeline.hpp"
 
 #include <fmt/core.h>
 
@@ -104,13 +104,13 @@ int main(int argc, char** argv) {
   // clang-format off
   options.add_options()
       ("mode", po::value(&mode)->default_value("both"), "sync, async or both")
-      ("strokes", po::value(&strokes)->default_value(3), "coats of paint (1-100)")
-      ("stroke-ms", po::value(&stroke_ms)->default_value(200), "time to paint one coat (0-60000)")
-      ("dry-ms", po::value(&dry_ms)->default_value(1000), "time for a coat to dry (0-60000)")
-      ("pages", po::value(&pages)->default_value(8), "pages to read (0-1000)")
-      ("page-ms", po::value(&page_ms)->default_value(250), "time to read one page (0-60000)")
+      ("strokes", demo::number(&strokes, 1, 100)->default_value(3), "coats of paint (1-100)")
+      ("stroke-ms", demo::number(&stroke_ms, 0L, 60'000L)->default_value(200), "time to paint one coat (0-60000)")
+      ("dry-ms", demo::number(&dry_ms, 0L, 60'000L)->default_value(1000), "time for a coat to dry (0-60000)")
+      ("pages", demo::number(&pages, 0, 1000)->default_value(8), "pages to read (0-1000)")
+      ("page-ms", demo::number(&page_ms, 0L, 60'000L)->default_value(250), "time to read one page (0-60000)")
       ("scale", po::value(&scale)->default_value(0.5), "multiplies every time (0.1 = 10x faster; up to 10)")
-      ("width", po::value(&width)->default_value(80), "timeline columns (20-200)")
+      ("width", demo::number(&width, 20, 200)->default_value(80), "timeline columns (20-200)")
       ("ascii", "draw the timeline with ASCII only");
   // clang-format on
   auto vm = demo::parse(argc, argv,
@@ -119,17 +119,12 @@ int main(int argc, char** argv) {
                         options);
   if (mode != "sync" && mode != "async" && mode != "both")
     demo::usage_error(argv[0], "--mode must be sync, async or both, not '" + mode + "'");
-  if (strokes < 1 || strokes > 100 || pages < 0 || pages > 1000)
-    demo::usage_error(argv[0], "--strokes must be 1-100 and --pages 0-1000");
-  for (long t : {stroke_ms, dry_ms, page_ms})
-    if (t < 0 || t > 60'000) demo::usage_error(argv[0], "times must be 0-60000 ms");
   if (!(scale > 0 && scale <= 10)) demo::usage_error(argv[0], "--scale must be in (0, 10]");
   // The sync run does everything in turn: the longest either mode can take.
   const double longest_s = scale * double(strokes * (stroke_ms + dry_ms) + pages * page_ms) / 1000;
   if (longest_s > 3600)
     demo::usage_error(argv[0],
                       fmt::format("that run could take {:.0f} s; at most 3600", longest_s));
-  if (width < 20 || width > 200) demo::usage_error(argv[0], "--width must be 20-200");
 
   auto scaled = [scale](long v) { return ms(static_cast<long>(v * scale)); };
   const plan p{strokes, pages, scaled(stroke_ms), scaled(dry_ms), scaled(page_ms)};

@@ -24,8 +24,8 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
-#include "timeline.hpp"
+#include "support/cli.hpp"
+#include "support/timeline.hpp"
 
 #include <fmt/core.h>
 
@@ -111,13 +111,13 @@ int main(int argc, char** argv) {
   po::options_description options("Options");
   // clang-format off
   options.add_options()
-      ("producers", po::value(&producers)->default_value(3), "producer tasks (1-100)")
-      ("consumers", po::value(&consumers)->default_value(2), "consumer tasks (1-100)")
-      ("items", po::value(&items)->default_value(5), "items each producer makes (1-10000)")
-      ("maxsize", po::value(&maxsize)->default_value(3), "the queue's bound (1-10000)")
-      ("produce-ms", po::value(&produce_ms)->default_value(20), "time to make one item")
-      ("consume-ms", po::value(&consume_ms)->default_value(50), "time to use one item")
-      ("width", po::value(&width)->default_value(80), "timeline columns (20-200)")
+      ("producers", demo::number(&producers, 1, 100)->default_value(3), "producer tasks (1-100)")
+      ("consumers", demo::number(&consumers, 1, 100)->default_value(2), "consumer tasks (1-100)")
+      ("items", demo::number(&items, 1, 10'000)->default_value(5), "items each producer makes (1-10000)")
+      ("maxsize", demo::number(&maxsize, 1, 10'000)->default_value(3), "the queue's bound (1-10000)")
+      ("produce-ms", demo::number(&produce_ms, 0L, 60'000L)->default_value(20), "time to make one item (0-60000)")
+      ("consume-ms", demo::number(&consume_ms, 0L, 60'000L)->default_value(50), "time to use one item (0-60000)")
+      ("width", demo::number(&width, 20, 200)->default_value(80), "timeline columns (20-200)")
       ("quiet", "no event log, only the chart and the totals")
       ("ascii", "draw the timeline with ASCII only");
   // clang-format on
@@ -126,13 +126,6 @@ int main(int argc, char** argv) {
                         "asyncio::queue.\nShows back-pressure (put waits while the queue is full) "
                         "and a clean shutdown with join().",
                         options);
-  if (producers < 1 || producers > 100 || consumers < 1 || consumers > 100)
-    demo::usage_error(argv[0], "--producers and --consumers must be 1-100");
-  if (items < 1 || items > 10'000 || maxsize < 1 || maxsize > 10'000)
-    demo::usage_error(argv[0], "--items and --maxsize must be 1-10000");
-  if (produce_ms < 0 || consume_ms < 0 || produce_ms > 60'000 || consume_ms > 60'000)
-    demo::usage_error(argv[0], "times must be 0-60000 ms");
-  if (width < 20 || width > 200) demo::usage_error(argv[0], "--width must be 20-200");
   // Producers work side by side, and so do consumers: the slower side sets the length.
   const double longest_s =
       std::max(double(items) * produce_ms, double(producers) * items * consume_ms / consumers) /

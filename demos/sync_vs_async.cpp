@@ -17,11 +17,12 @@
 
 #include <asyncio.hpp>
 
-#include "chart.hpp"
-#include "cli.hpp"
-#include "isolate.hpp"
 #include "slow_server.hpp"
-#include "timeline.hpp"
+#include "support/chart.hpp"
+#include "support/cli.hpp"
+#include "support/isolate.hpp"
+#include "support/measure.hpp"
+#include "support/timeline.hpp"
 
 #include <fmt/core.h>
 #include <boost/json.hpp>
@@ -29,6 +30,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 #include <thread>
@@ -38,7 +40,8 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using ms = std::chrono::milliseconds;
-using clock_type = std::chrono::steady_clock;
+using demo::clock_type;
+using demo::ms_since;
 
 enum class way { sequential, thread_per_job, thread_pool, async, async_blocking };
 constexpr way all_ways[] = {way::sequential, way::thread_per_job, way::thread_pool, way::async,
@@ -55,12 +58,10 @@ struct config {
   unsigned short port;
 };
 
-using span = std::pair<double, double>;  // ms since the way began
+struct span {
+  double start_ms, end_ms;  // since the way began
+};
 constexpr int timeline_rows = 12;
-
-double ms_since(clock_type::time_point t0) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
-}
 
 // One job, blocking its thread: sleep, or connect, send a line, wait for the answer.
 void blocking_job(const config& c, asio::io_context& ctx) {
@@ -86,12 +87,12 @@ asyncio::coroutine<void> async_job(config c) {
 }
 
 asyncio::coroutine<void> timed_job(config c, span& slot, clock_type::time_point t0, bool block) {
-  slot.first = ms_since(t0);
+  slot.start_ms = ms_since(t0);
   if (block)
     blocking_job(c, asyncio::get_running_loop().context());  // the trap: the loop stops
   else
     co_await async_job(c);
-  slot.second = ms_since(t0);
+  slot.end_ms = ms_since(t0);
 }
 
 asyncio::coroutine<void> run_tasks(config c, std::vector<span>& spans, clock_type::time_point t0,
@@ -103,15 +104,21 @@ asyncio::coroutine<void> run_tasks(config c, std::vector<span>& spans, clock_typ
   co_await asyncio::gather(tasks);
 }
 
-// In a child process: {wall ms, CPU s, peak RSS bytes, then the first jobs' spans}.
-std::vector<double> run_way(way w, const config& c) {
+// What one run of a way measured, in the child process that ran it.
+struct run_result {
+  double wall_ms, cpu_s, peak_rss;
+  int kept;  // the first jobs' spans, for the timeline
+  std::array<span, timeline_rows> spans;
+};
+
+run_result run_way(way w, const config& c) {
   std::vector<span> spans(c.jobs);
   asio::io_context ctx(1);  // owns the blocking ways' sockets; never run
   auto t0 = clock_type::now();
   auto job = [&](int i) {
-    spans[i].first = ms_since(t0);
+    spans[i].start_ms = ms_since(t0);
     blocking_job(c, ctx);
-    spans[i].second = ms_since(t0);
+    spans[i].end_ms = ms_since(t0);
   };
   switch (w) {
     case way::sequential:
@@ -133,11 +140,10 @@ std::vector<double> run_way(way w, const config& c) {
     case way::async_blocking:
       asyncio::run(run_tasks(c, spans, t0, w == way::async_blocking));
   }
-  double wall = ms_since(t0);
+  run_result out{ms_since(t0), 0, 0, std::min(c.jobs, timeline_rows), {}};
   auto u = demo::self_usage();
-  std::vector<double> out{wall, u.cpu_s, u.peak_rss};
-  for (int i = 0; i < std::min(c.jobs, timeline_rows); ++i)
-    out.insert(out.end(), {spans[i].first, spans[i].second});
+  out.cpu_s = u.cpu_s, out.peak_rss = u.peak_rss;
+  std::copy_n(spans.begin(), out.kept, out.spans.begin());
   return out;
 }
 
@@ -161,12 +167,12 @@ double predicted_ms(way w, const config& c) {
 result measure(way w, const config& c, double budget_ms, bool traced) {
   result r{c.kind, c.jobs, w, predicted_ms(w, c) > budget_ms, 0, 0, 0, {}};
   if (r.skipped) return r;
-  auto v = demo::isolated([&] {
+  auto run = demo::isolated([&] {
     if (!traced) asyncio::trace_to("");  // --trace follows one run only: the first async one
     return run_way(w, c);
   });
-  r.wall_ms = v[0], r.cpu_s = v[1], r.peak_rss = v[2];
-  for (std::size_t i = 3; i + 1 < v.size(); i += 2) r.spans.emplace_back(v[i], v[i + 1]);
+  r.wall_ms = run.wall_ms, r.cpu_s = run.cpu_s, r.peak_rss = run.peak_rss;
+  r.spans.assign(run.spans.begin(), run.spans.begin() + run.kept);
   return r;
 }
 
@@ -209,7 +215,7 @@ void print_table(const std::vector<result>& rows, const config& c, bool timeline
     demo::timeline tl;
     const bool trap = r.w == way::async_blocking;  // the loop's only thread, held by one job
     for (std::size_t i = 0; i < r.spans.size(); ++i)
-      tl.add(fmt::format("job {}", i), "waits", r.spans[i].first, r.spans[i].second, trap);
+      tl.add(fmt::format("job {}", i), "waits", r.spans[i].start_ms, r.spans[i].end_ms, trap);
     tl.print_chart(80, ascii, "holds the loop's thread", "waiting (blocked or suspended)", axis);
   }
 }
@@ -226,9 +232,9 @@ int main(int argc, char** argv) {
   // clang-format off
   options.add_options()
       ("kind", po::value(&kind)->default_value("both"), "timer, tcp or both")
-      ("jobs", po::value(&jobs)->default_value(50), "jobs per run (1-10000); with --sweep, the most")
-      ("delay-ms", po::value(&delay_ms)->default_value(50), "each job's wait (1-10000)")
-      ("pool", po::value(&pool)->default_value(4), "threads in the pool (1-1000)")
+      ("jobs", demo::number(&jobs, 1, 10'000)->default_value(50), "jobs per run (1-10000); with --sweep, the most")
+      ("delay-ms", demo::number(&delay_ms, 1L, 10'000L)->default_value(50), "each job's wait (1-10000)")
+      ("pool", demo::number(&pool, 1, 1000)->default_value(4), "threads in the pool (1-1000)")
       ("sweep", "run 1, 10, 100, ... up to --jobs jobs and show how each way scales")
       ("budget-s", po::value(&budget_s)->default_value(20), "skip a way expected to take longer (up to 3600)")
       ("timeline", "draw each way's first jobs on a terminal timeline")
@@ -244,9 +250,6 @@ int main(int argc, char** argv) {
                         options);
   if (kind != "timer" && kind != "tcp" && kind != "both")
     demo::usage_error(argv[0], "--kind must be timer, tcp or both, not '" + kind + "'");
-  if (jobs < 1 || jobs > 10'000) demo::usage_error(argv[0], "--jobs must be 1-10000");
-  if (delay_ms < 1 || delay_ms > 10'000) demo::usage_error(argv[0], "--delay-ms must be 1-10000");
-  if (pool < 1 || pool > 1000) demo::usage_error(argv[0], "--pool must be 1-1000");
   if (!(budget_s > 0 && budget_s <= 3600))
     demo::usage_error(argv[0], "--budget-s must be in (0, 3600]");
   const bool sweep = vm.count("sweep") > 0;
@@ -299,7 +302,7 @@ int main(int argc, char** argv) {
         o["peak_rss_bytes"] = r.peak_rss;
         if (auto up = speedup(r, results)) o["speedup"] = *up;
         boost::json::array spans;  // the first jobs' [start, end] in ms, as the timeline shows
-        for (const auto& [start, end] : r.spans) spans.push_back({start, end});
+        for (const auto& s : r.spans) spans.push_back({s.start_ms, s.end_ms});
         o["spans"] = std::move(spans);
       }
       rows.push_back(std::move(o));

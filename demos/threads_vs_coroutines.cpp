@@ -12,8 +12,9 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
-#include "isolate.hpp"
+#include "support/cli.hpp"
+#include "support/isolate.hpp"
+#include "support/measure.hpp"
 
 #include <fmt/core.h>
 #include <boost/json.hpp>
@@ -28,47 +29,33 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using demo::clock_type;
+using demo::ms_since;
 
+/// Memory now: this process's and the machine's kernel stacks.
 struct memory {
-  double rss, virt, kernel;  // bytes
+  demo::memory process;
+  double kernel;  // bytes
 };
 
-// The kernel's stacks, one per thread of the machine (about 16 KiB each here): memory a thread
-// costs that its process's RSS does not show. Machine-wide, so read close together.
-double kernel_stacks() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  double kib = 0;
-  while (meminfo >> key >> kib)
-    if (key == "KernelStack:")
-      return kib * 1024;
-    else
-      meminfo.ignore(256, '\n');
-  return 0;
-}
+memory read_memory() { return {demo::memory_now(), demo::kernel_stacks()}; }
 
-memory read_memory() {
-  std::ifstream statm("/proc/self/statm");
-  long size = 0, resident = 0;
-  statm >> size >> resident;
-  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
-  return {resident * page, size * page, kernel_stacks()};
-}
+/// What one side measured, in the child process that ran it.
+struct per_unit {
+  double units;              // started (the machine may allow fewer threads than asked for)
+  double start_ms;           // to start them all
+  double rss, virt, kernel;  // bytes per unit
+};
 
-// {units started, ms to start them all, then per unit: RSS, virtual and kernel-stack bytes}
-std::vector<double> per_unit(double units, double start_ms, memory before, memory after) {
+per_unit measured(double units, double start_ms, memory before, memory after) {
   const double k = std::max(units, 1.0);
   // Threads of other processes that end meanwhile can make the machine-wide delta negative.
-  return {units, start_ms, (after.rss - before.rss) / k, (after.virt - before.virt) / k,
+  return {units, start_ms, (after.process.rss - before.process.rss) / k,
+          (after.process.virt - before.process.virt) / k,
           std::max(after.kernel - before.kernel, 0.0) / k};
 }
 
-double ms_since(clock_type::time_point t0) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
-}
-
-std::vector<double> measure_threads(long n) {
+per_unit measure_threads(long n) {
   std::mutex m;
   std::condition_variable cv;
   bool go = false;
@@ -97,12 +84,12 @@ std::vector<double> measure_threads(long n) {
   }
   cv.notify_all();
   for (auto& t : threads) t.join();
-  return per_unit(double(started), start_ms, before, after);
+  return measured(double(started), start_ms, before, after);
 }
 
 asyncio::coroutine<void> waiter(asyncio::event& ev) { co_await ev.wait(); }
 
-asyncio::coroutine<std::vector<double>> measure_coroutines(long n) {
+asyncio::coroutine<per_unit> measure_coroutines(long n) {
   asyncio::event ev;
   std::vector<asyncio::task<>> tasks;
   tasks.reserve(n);  // the handles are ours, not the coroutines' cost
@@ -114,7 +101,7 @@ asyncio::coroutine<std::vector<double>> measure_coroutines(long n) {
   auto after = read_memory();
   ev.set();
   co_await asyncio::gather(tasks);
-  co_return per_unit(double(n), start_ms, before, after);
+  co_return measured(double(n), start_ms, before, after);
 }
 
 std::string bytes(double b) {
@@ -132,18 +119,14 @@ int main(int argc, char** argv) {
   po::options_description options("Options");
   // clang-format off
   options.add_options()
-      ("threads", po::value(&n_threads)->default_value(1'000), "waiting threads (1-100000)")
-      ("coroutines", po::value(&n_coroutines)->default_value(100'000), "waiting coroutines (1-10000000)")
+      ("threads", demo::number(&n_threads, 1L, 100'000L)->default_value(1'000), "waiting threads (1-100000)")
+      ("coroutines", demo::number(&n_coroutines, 1L, 10'000'000L)->default_value(100'000), "waiting coroutines (1-10000000)")
       ("json", demo::output(&json_path), "also write the results to this JSON file (- for stdout)");
   // clang-format on
   demo::parse(argc, argv,
               "threads_vs_coroutines: what one waiting thread costs, against one waiting "
               "coroutine.\nRSS and virtual memory per unit, and the time to start them all.",
               options);
-  if (n_threads < 1 || n_threads > 100'000)
-    demo::usage_error(argv[0], "--threads must be 1-100000");
-  if (n_coroutines < 1 || n_coroutines > 10'000'000)
-    demo::usage_error(argv[0], "--coroutines must be 1-10000000");
 
   auto t = demo::isolated([n_threads] { return measure_threads(n_threads); });
   auto c =
@@ -153,29 +136,31 @@ int main(int argc, char** argv) {
              "start all", "start / unit", "RSS / unit", "kernel / unit", "memory / unit",
              "virtual / unit");
   for (auto [name, r] : {std::pair{"threads", t}, std::pair{"coroutines", c}})
-    fmt::print("  {:<11} {:>10} {:>9.1f} ms {:>11.2f} us {:>12} {:>14} {:>14} {:>12}\n", name, r[0],
-               r[1], r[1] * 1000 / r[0], bytes(r[2]), bytes(r[4]), bytes(r[2] + r[4]), bytes(r[3]));
-  if (t[0] < n_threads)
-    fmt::print("  (the machine allowed only {} of the {} threads asked for)\n", t[0], n_threads);
+    fmt::print("  {:<11} {:>10} {:>9.1f} ms {:>11.2f} us {:>12} {:>14} {:>14} {:>12}\n", name,
+               r.units, r.start_ms, r.start_ms * 1000 / r.units, bytes(r.rss), bytes(r.kernel),
+               bytes(r.rss + r.kernel), bytes(r.virt));
+  if (t.units < n_threads)
+    fmt::print("  (the machine allowed only {} of the {} threads asked for)\n", t.units, n_threads);
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   fmt::print(
       "\n  one thread costs {:.0f}x the memory (RSS and kernel stack), {:.0f}x the virtual\n"
       "  memory and {:.0f}x the start time of one coroutine.\n",
-      ratio(t[2] + t[4], c[2] + c[4]), ratio(t[3], c[3]), ratio(t[1] / t[0], c[1] / c[0]));
+      ratio(t.rss + t.kernel, c.rss + c.kernel), ratio(t.virt, c.virt),
+      ratio(t.start_ms / t.units, c.start_ms / c.units));
   fmt::print(
       "\nA thread is a kernel task with two stacks: its own ({} reserved, pages touched become\n"
       "RSS) and one in the kernel ({} each here, in no process's RSS: /proc/meminfo's\n"
       "KernelStack, machine-wide). A waiting coroutine is its task's frames on the heap, the\n"
       "waiter node inside them. Try --threads 10000 --coroutines 1000000.\n",
-      bytes(t[3]), bytes(t[4]));
+      bytes(t.virt), bytes(t.kernel));
 
   if (!json_path.empty()) {
-    auto record = [](const std::vector<double>& r) {
-      return boost::json::object{{"count", r[0]},
-                                 {"start_ms", r[1]},
-                                 {"rss_bytes_per_unit", r[2]},
-                                 {"virtual_bytes_per_unit", r[3]},
-                                 {"kernel_stack_bytes_per_unit", r[4]}};
+    auto record = [](const per_unit& r) {
+      return boost::json::object{{"count", r.units},
+                                 {"start_ms", r.start_ms},
+                                 {"rss_bytes_per_unit", r.rss},
+                                 {"virtual_bytes_per_unit", r.virt},
+                                 {"kernel_stack_bytes_per_unit", r.kernel}};
     };
     auto json = boost::json::serialize(
         boost::json::object{{"threads", record(t)}, {"coroutines", record(c)}});

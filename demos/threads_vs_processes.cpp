@@ -18,7 +18,7 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
+#include "support/cli.hpp"
 
 #include <fmt/core.h>
 #include <boost/json.hpp>
@@ -127,8 +127,8 @@ int main(int argc, char** argv) {
   po::options_description options("Options");
   // clang-format off
   options.add_options()
-      ("workers", po::value(&workers)->default_value(4), "threads / tasks bumping the counter (2-64)")
-      ("increments", po::value(&n)->default_value(100'000), "increments by each (1-100000000)")
+      ("workers", demo::number(&workers, 2, 64)->default_value(4), "threads / tasks bumping the counter (2-64)")
+      ("increments", demo::number(&n, 1L, 100'000'000L)->default_value(100'000), "increments by each (1-100000000)")
       ("json", demo::output(&json_path), "also write the results to this JSON file (- for stdout)");
   // clang-format on
   demo::parse(argc, argv,
@@ -136,8 +136,6 @@ int main(int argc, char** argv) {
               "by threads (with and without a lock), by a child process,\nand by coroutines on "
               "one thread.",
               options);
-  if (workers < 2 || workers > 64) demo::usage_error(argv[0], "--workers must be 2-64");
-  if (n < 1 || n > 100'000'000) demo::usage_error(argv[0], "--increments must be 1-100000000");
 
   const long total = workers * n;
   std::vector<row> rows;

@@ -14,8 +14,8 @@
 
 #include <asyncio.hpp>
 
-#include "cli.hpp"
-#include "timeline.hpp"
+#include "support/cli.hpp"
+#include "support/timeline.hpp"
 
 #include <fmt/core.h>
 
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   // clang-format off
   options.add_options()
       ("scale", demo::po::value(&scale)->default_value(1.0), "multiplies every time (0.1 = 10x faster)")
-      ("width", demo::po::value(&width)->default_value(80), "timeline columns (20-200)")
+      ("width", demo::number(&width, 20, 200)->default_value(80), "timeline columns (20-200)")
       ("ascii", "draw the timeline with ASCII only");
   // clang-format on
   auto vm = demo::parse(argc, argv,
@@ -148,7 +148,6 @@ int main(int argc, char** argv) {
                         "task_group, with Python's rules, as a short story with a timeline.",
                         options);
   if (!(scale > 0 && scale <= 100)) demo::usage_error(argv[0], "--scale must be in (0, 100]");
-  if (width < 20 || width > 200) demo::usage_error(argv[0], "--width must be 20-200");
 
   demo::timeline tl;
   story = &tl;

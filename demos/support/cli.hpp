@@ -5,6 +5,8 @@
 
 #include <asyncio/trace.hpp>
 
+#include <fmt/core.h>
+
 #include <boost/program_options.hpp>
 
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace demo {
 
@@ -46,6 +49,30 @@ inline std::string output_path(const std::string& path) {
 /// An option naming an output file (see output_path); `*path` gets the path to write to.
 inline po::typed_value<std::string>* output(std::string* path) {
   return po::value(path)->notifier([path](const std::string& v) { *path = output_path(v); });
+}
+
+/// A number option that must lie within [low, high]: out of range, or not wholly a number, it
+/// is bad usage ("the option '--jobs' must be 1-10000, not '0'").
+template <class T>
+class bounded_value : public po::typed_value<T> {
+public:
+  bounded_value(T* store, T low, T high) : po::typed_value<T>(store), low_(low), high_(high) {}
+
+  void xparse(boost::any& value, const std::vector<std::string>& tokens) const override {
+    po::typed_value<T>::xparse(value, tokens);
+    const T v = boost::any_cast<T>(value);
+    if (!(v >= low_ && v <= high_))  // a NaN fails too
+      throw po::error_with_option_name(fmt::format(
+          "the option '%canonical_option%' must be {}-{}, not '{}'", low_, high_, tokens.at(0)));
+  }
+
+private:
+  T low_, high_;
+};
+
+template <class T>
+bounded_value<T>* number(T* store, T low, T high) {
+  return new bounded_value<T>(store, low, high);
 }
 
 /// Writes `text` to `path` (--json, --csv, --plot); false, and why on stderr, if it cannot.
