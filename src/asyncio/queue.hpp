@@ -163,7 +163,6 @@ public:
     getters_.wake_all();
     putters_.wake_all();
   }
-  bool is_shut_down() const noexcept { return shut_down_; }
 
 private:
   typename Order::template container<T> items_;
