@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <random>
 #include <thread>
 
@@ -303,6 +304,83 @@ CO_TEST_CASE(tasks_always_ready_do_not_starve_timers_or_io) {
   BOOST_CHECK_THROW(co_await *ping, asyncio::cancelled_error);
   BOOST_CHECK_THROW(co_await *pong, asyncio::cancelled_error);
   BOOST_TEST(a.qsize() + b.qsize() == 1u);  // the token is in one queue, never lost
+}
+
+// ---- signals ----
+
+CO_TEST_CASE(a_signal_handler_runs_once_per_delivered_signal_on_the_loop_outside_any_task) {
+  auto& loop = asyncio::get_running_loop();
+  int calls = 0, fences = 0;
+  bool in_a_task = false, elsewhere = false;
+  loop.add_signal_handler(SIGUSR1, [&] {
+    ++calls;
+    in_a_task = in_a_task || asyncio::current_task();
+    elsewhere = elsewhere || &asyncio::get_running_loop() != &loop;
+  });
+  loop.add_signal_handler(SIGUSR2, [&] { ++fences; });
+  for (int i = 0; i < 3; ++i) std::raise(SIGUSR1);
+  co_await test::until([&] { return calls >= 3; });
+  std::raise(SIGUSR2);  // a round of the reactor after the three: no fourth call came
+  co_await test::until([&] { return fences == 1; });
+  BOOST_TEST(calls == 3);
+  BOOST_TEST(!in_a_task);
+  BOOST_TEST(!elsewhere);
+  BOOST_TEST(loop.remove_signal_handler(SIGUSR1));
+  BOOST_TEST(loop.remove_signal_handler(SIGUSR2));
+}
+
+CO_TEST_CASE(a_second_handler_for_a_signal_replaces_the_first) {
+  auto& loop = asyncio::get_running_loop();
+  int first = 0, second = 0;
+  loop.add_signal_handler(SIGUSR1, [&] { ++first; });
+  loop.add_signal_handler(SIGUSR1, [&] { ++second; });
+  std::raise(SIGUSR1);
+  co_await test::until([&] { return second == 1; });
+  BOOST_TEST(first == 0);
+  BOOST_TEST(loop.remove_signal_handler(SIGUSR1));
+}
+
+// The default action, which would end the process, only looked at.
+bool has_default_action(int sig) {
+  struct sigaction current {};
+  ::sigaction(sig, nullptr, &current);
+  return current.sa_handler == SIG_DFL;
+}
+
+BOOST_AUTO_TEST_CASE(removing_a_handler_or_closing_the_loop_gives_the_signal_its_default_back) {
+  asyncio::event_loop loop;
+  BOOST_TEST(!loop.remove_signal_handler(SIGUSR1));  // none was set
+  loop.add_signal_handler(SIGUSR1, [] {});
+  BOOST_TEST(!has_default_action(SIGUSR1));
+  BOOST_TEST(loop.remove_signal_handler(SIGUSR1));
+  BOOST_TEST(has_default_action(SIGUSR1));
+  BOOST_TEST(!loop.remove_signal_handler(SIGUSR1));
+  loop.add_signal_handler(SIGUSR2, [] {});
+  loop.close();
+  BOOST_TEST(has_default_action(SIGUSR2));
+  BOOST_CHECK_THROW(loop.add_signal_handler(SIGUSR2, [] {}), std::runtime_error);  // closed
+}
+
+BOOST_AUTO_TEST_CASE(a_number_that_is_no_signal_or_cannot_be_caught_is_refused) {
+  asyncio::event_loop loop;
+  for (int sig : {0, -1, NSIG}) {
+    BOOST_CHECK_THROW(loop.add_signal_handler(sig, [] {}), std::invalid_argument);
+    BOOST_CHECK_THROW(loop.remove_signal_handler(sig), std::invalid_argument);
+  }
+  BOOST_CHECK_THROW(loop.add_signal_handler(SIGKILL, [] {}), std::runtime_error);
+  BOOST_CHECK_THROW(loop.add_signal_handler(SIGSTOP, [] {}), std::runtime_error);
+  BOOST_TEST(!loop.remove_signal_handler(SIGKILL));
+}
+
+BOOST_AUTO_TEST_CASE(a_programs_own_sigint_handler_stands_in_for_runs_ctrl_c) {
+  auto amain = []() -> asyncio::coroutine<int> {
+    int seen = 0;
+    asyncio::get_running_loop().add_signal_handler(SIGINT, [&seen] { ++seen; });
+    std::raise(SIGINT);
+    co_await test::until([&seen] { return seen == 1; });
+    co_return seen;  // not cancelled: run()'s Ctrl-C handling stood aside
+  };
+  BOOST_TEST(asyncio::run(amain()) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -55,7 +55,14 @@ BOOST_AUTO_TEST_CASE(run_inside_a_running_loop_is_refused) {
   BOOST_TEST(asyncio::run(outer(inner)));
 }
 
-BOOST_AUTO_TEST_CASE(ctrl_c_cancels_the_main_task_then_the_process_dies_of_sigint) {
+// In a child process: run(main, options) where main sends itself `sig` while it waits. What
+// main's cleanup wrote, and how the child ended.
+struct ending {
+  std::string cleanup;
+  int status;
+};
+
+ending send_while_main_waits(int sig, asyncio::run_options options) {
   int pipe_fds[2];
   BOOST_REQUIRE(::pipe(pipe_fds) == 0);
   pid_t child = ::fork();
@@ -64,13 +71,13 @@ BOOST_AUTO_TEST_CASE(ctrl_c_cancels_the_main_task_then_the_process_dies_of_sigin
     ::close(pipe_fds[0]);
     // As a shell starts a program, whatever this runner inherited (a background job ignores
     // SIGINT): the default action, unblocked.
-    ::signal(SIGINT, SIG_DFL);
-    sigset_t sigint;
-    ::sigemptyset(&sigint);
-    ::sigaddset(&sigint, SIGINT);
-    ::sigprocmask(SIG_UNBLOCK, &sigint, nullptr);
-    auto amain = [](int out) -> asyncio::coroutine<void> {
-      ::kill(::getpid(), SIGINT);  // Ctrl-C, while main waits
+    ::signal(sig, SIG_DFL);
+    sigset_t set;
+    ::sigemptyset(&set);
+    ::sigaddset(&set, sig);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    auto amain = [](int out, int sig) -> asyncio::coroutine<void> {
+      ::kill(::getpid(), sig);  // Ctrl-C, or a service manager's stop, while main waits
       try {
         co_await asyncio::sleep(10s);
       } catch (const asyncio::cancelled_error&) {
@@ -79,10 +86,10 @@ BOOST_AUTO_TEST_CASE(ctrl_c_cancels_the_main_task_then_the_process_dies_of_sigin
       }
     };
     try {
-      asyncio::run(amain(pipe_fds[1]));
+      asyncio::run(amain(pipe_fds[1], sig), options);
     } catch (...) {
     }
-    ::_exit(0);  // reached only if run() did not re-raise SIGINT
+    ::_exit(0);  // reached only if run() did not re-raise the signal
   }
   ::close(pipe_fds[1]);
   char buf[16] = {};
@@ -90,9 +97,28 @@ BOOST_AUTO_TEST_CASE(ctrl_c_cancels_the_main_task_then_the_process_dies_of_sigin
   ::close(pipe_fds[0]);
   int status = 0;
   ::waitpid(child, &status, 0);
-  BOOST_TEST(std::string(buf, n > 0 ? n : 0) == "cleanup");
-  BOOST_TEST(WIFSIGNALED(status));
-  BOOST_TEST(WTERMSIG(status) == SIGINT);  // the shell reports 130
+  return {std::string(buf, n > 0 ? n : 0), status};
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_cancels_the_main_task_then_the_process_dies_of_sigint) {
+  auto end = send_while_main_waits(SIGINT, {});
+  BOOST_TEST(end.cleanup == "cleanup");
+  BOOST_TEST(WIFSIGNALED(end.status));
+  BOOST_TEST(WTERMSIG(end.status) == SIGINT);  // the shell reports 130
+}
+
+BOOST_AUTO_TEST_CASE(with_cancel_on_sigterm_sigterm_cancels_the_main_task_as_ctrl_c_does) {
+  auto end = send_while_main_waits(SIGTERM, {.cancel_on_sigterm = true});
+  BOOST_TEST(end.cleanup == "cleanup");
+  BOOST_TEST(WIFSIGNALED(end.status));
+  BOOST_TEST(WTERMSIG(end.status) == SIGTERM);
+}
+
+BOOST_AUTO_TEST_CASE(without_it_sigterm_ends_the_process_at_once) {
+  auto end = send_while_main_waits(SIGTERM, {});
+  BOOST_TEST(end.cleanup == "");
+  BOOST_TEST(WIFSIGNALED(end.status));
+  BOOST_TEST(WTERMSIG(end.status) == SIGTERM);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,9 +4,11 @@
 #include <asyncio/detail/trace_hooks.hpp>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <stdexcept>
 #include <string_view>
@@ -251,11 +253,61 @@ void event_loop::close() {
   check_not_running();
   if (closed_) return;
   closed_ = true;
+  signal_handlers_.clear();
   if (pool_) {
     pool_->join();
     pool_.reset();
   }
   if (trace_id_) detail::trace::loop_closed();
+}
+
+// One caught signal: Asio's signal_set counts deliveries, so none is lost between two waits.
+struct event_loop::signal_entry {
+  explicit signal_entry(boost::asio::io_context& context) : signals(context) {}
+  boost::asio::signal_set signals;
+  std::function<void()> fn;
+};
+
+namespace {
+
+void check_signal(int sig) {
+  if (sig < 1 || sig >= NSIG)
+    throw std::invalid_argument(fmt::format("sig {} out of range(1, {})", sig, NSIG));
+}
+
+}  // namespace
+
+void event_loop::add_signal_handler(int sig, std::function<void()> fn) {
+  check_signal(sig);
+  check_open();
+  if (auto known = signal_handlers_.find(sig); known != signal_handlers_.end()) {
+    known->second->fn = std::move(fn);
+    return;
+  }
+  auto entry = std::make_unique<signal_entry>(context_);
+  boost::system::error_code error;
+  entry->signals.add(sig, error);
+  if (error) throw std::runtime_error(fmt::format("sig {} cannot be caught", sig));
+  entry->fn = std::move(fn);
+  wait_for_signal(*entry);
+  signal_handlers_.emplace(sig, std::move(entry));
+}
+
+void event_loop::wait_for_signal(signal_entry& e) {
+  e.signals.async_wait([this, &e](boost::system::error_code error, int) {
+    if (error) return;  // removed, or the loop closed: e is gone
+    call_soon(e.fn);
+    wait_for_signal(e);
+  });
+}
+
+bool event_loop::remove_signal_handler(int sig) {
+  check_signal(sig);
+  return signal_handlers_.erase(sig) > 0;  // the last registration restores SIG_DFL
+}
+
+bool detail::has_signal_handler(const event_loop& loop, int sig) noexcept {
+  return loop.signal_handlers_.count(sig) > 0;
 }
 
 handle event_loop::call_soon(std::function<void()> fn) {

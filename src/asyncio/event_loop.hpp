@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,15 @@ public:
   /// loop.call_soon_threadsafe(fn): the only call other threads may make on a loop.
   void call_soon_threadsafe(std::function<void()> fn);
 
+  /// loop.add_signal_handler(sig, fn): fn runs on the loop's thread, outside any task, once per
+  /// delivered signal (scheduled as call_soon schedules); a second call for sig replaces fn.
+  /// std::invalid_argument for a number that is no signal, std::runtime_error for a signal
+  /// that cannot be caught (SIGKILL, SIGSTOP), as Python's ValueError and RuntimeError.
+  void add_signal_handler(int sig, std::function<void()> fn);
+  /// loop.remove_signal_handler(sig): false if none was set. The signal gets its default
+  /// action back (SIGINT too: see README's differences). close() removes every handler.
+  bool remove_signal_handler(int sig);
+
   /// loop.create_task(coro, name=): schedules coro; it starts once the caller yields.
   template <class T>
   task<T> create_task(coroutine<T> coro, std::string name = {});
@@ -116,6 +126,7 @@ private:
   friend void detail::register_task(event_loop&, detail::task_state_base&) noexcept;
   friend std::uint32_t detail::trace_id(const event_loop&) noexcept;
   friend bool detail::instrumented(const event_loop&) noexcept;
+  friend bool detail::has_signal_handler(const event_loop&, int) noexcept;
 
   /// Queues `n` to run after every entry queued before it (CPython's loop._ready); from the
   /// loop's thread only. Task steps, call_soon and done callbacks all come this way.
@@ -135,6 +146,8 @@ private:
   /// Cancels and unwinds the tasks left pending at destruction; false if there were none.
   bool cancel_pending();
   void check_not_running() const;
+  struct signal_entry;
+  void wait_for_signal(signal_entry& e);
   using pending_list = boost::intrusive::list<
       detail::task_state_base,
       boost::intrusive::member_hook<detail::task_state_base,
@@ -148,6 +161,7 @@ private:
   detail::timer_heap timers_;
   boost::asio::io_context context_{1};  // one thread runs it: no locking for its own handlers
   boost::asio::steady_timer alarm_{context_};
+  std::map<int, std::unique_ptr<signal_entry>> signal_handlers_;  // uses the io_context
   std::optional<clock::time_point> alarm_at_;  // set while the alarm waits
   std::optional<boost::asio::thread_pool> pool_;
   std::atomic<bool> running_ = false;

@@ -7,35 +7,40 @@
 
 namespace asyncio::detail {
 
-interrupt_guard::interrupt_guard(event_loop& loop, task<> main) : main_(std::move(main)) {
-  struct sigaction current {};
-  if (::sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-    signals_.emplace(loop.context(), SIGINT);
-    arm();
+interrupt_guard::interrupt_guard(event_loop& loop, task<> main, bool sigterm)
+    : loop_(loop), main_(std::move(main)) {
+  for (int sig : {SIGINT, sigterm ? SIGTERM : 0}) {
+    struct sigaction current {};
+    if (sig && ::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      if (!signals_) signals_.emplace(loop.context());
+      signals_->add(sig);
+    }
   }
+  if (signals_) arm();
 }
 
 interrupt_guard::~interrupt_guard() = default;
 
 void interrupt_guard::arm() {
-  signals_->async_wait([this](boost::system::error_code ec, int) {
+  signals_->async_wait([this](boost::system::error_code ec, int sig) {
     if (ec) return;
-    if (interrupted_) {  // the second Ctrl-C: the user does not want to wait for cleanup
+    if (has_signal_handler(loop_, sig)) return arm();  // the program's own handler has it
+    if (interrupted_by_) {  // the second one: the user does not want to wait for cleanup
       signals_.reset();
-      std::raise(SIGINT);
+      std::raise(sig);
       return;
     }
-    interrupted_ = true;
-    main_.cancel("interrupted (SIGINT)");
+    interrupted_by_ = sig;
+    main_.cancel(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
     arm();
   });
 }
 
 void interrupt_guard::reraise_if_interrupted() {
-  if (!interrupted_ || !main_.cancelled()) return;
-  signals_.reset();  // gives SIGINT back its default action
-  std::signal(SIGINT, SIG_DFL);
-  std::raise(SIGINT);
+  if (!interrupted_by_ || !main_.cancelled()) return;
+  signals_.reset();  // gives the signal back its default action
+  std::signal(interrupted_by_, SIG_DFL);
+  std::raise(interrupted_by_);
 }
 
 namespace {

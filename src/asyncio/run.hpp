@@ -12,25 +12,28 @@ namespace asyncio {
 
 namespace detail {
 
-/// Ctrl-C during run(): the first SIGINT cancels the main task, a second one ends the process.
-/// Installed only where SIGINT still has its default action, as Python's asyncio.Runner does.
+/// Ctrl-C during run(): the first SIGINT cancels the main task, a second one ends the process
+/// (with run_options::cancel_on_sigterm, SIGTERM too). Installed only for a signal that still
+/// has its default action, as Python's asyncio.Runner does, and standing aside while
+/// loop.add_signal_handler() holds a handler for it.
 class interrupt_guard {
 public:
-  interrupt_guard(event_loop& loop, task<> main);
+  interrupt_guard(event_loop& loop, task<> main, bool sigterm);
   ~interrupt_guard();
   interrupt_guard(const interrupt_guard&) = delete;
   interrupt_guard& operator=(const interrupt_guard&) = delete;
 
-  /// If Ctrl-C cancelled the main task, dies of SIGINT now (the shell reports 130), as a
-  /// Python program does when KeyboardInterrupt reaches the top.
+  /// If a signal cancelled the main task, dies of it now (the shell reports 128 + its number),
+  /// as a Python program does when KeyboardInterrupt reaches the top.
   void reraise_if_interrupted();
 
 private:
   void arm();
 
+  event_loop& loop_;
   task<> main_;
   std::optional<boost::asio::signal_set> signals_;
-  bool interrupted_ = false;
+  int interrupted_by_ = 0;
 };
 
 /// The end of run(): the main task to its end, then cancel what is left and wait for it,
@@ -42,11 +45,14 @@ void run_to_end(event_loop& loop, const task<>& main);
 /// asyncio.run's keyword arguments.
 struct run_options {
   bool debug = false;  ///< debug mode (as set_debug(true)); ASYNCIO_DEBUG turns it on too
+  /// SIGTERM cancels the main task as Ctrl-C does: a service's graceful stop.
+  bool cancel_on_sigterm = false;
 };
 
 /// asyncio.run(main()): a new loop runs main to its end and gives its result (or rethrows).
 /// Then every task still pending is cancelled and awaited, and the loop is closed: after run()
-/// returns, no task, timer or handler of it is alive. Ctrl-C cancels the main task.
+/// returns, no task, timer or handler of it is alive. Ctrl-C (and SIGTERM if asked) cancels
+/// the main task.
 ///
 /// @code
 /// int main() { return asyncio::run(amain()); }
@@ -59,7 +65,7 @@ T run(coroutine<T> main, run_options options = {}) {
   if (options.debug) loop.set_debug(true);
   auto main_task = loop.create_task(std::move(main));
   {
-    detail::interrupt_guard interrupt(loop, main_task);
+    detail::interrupt_guard interrupt(loop, main_task, options.cancel_on_sigterm);
     detail::run_to_end(loop, main_task);
     interrupt.reraise_if_interrupted();
   }

@@ -31,6 +31,8 @@ void register_task(event_loop& loop, task_state_base& t) noexcept;
 std::uint32_t trace_id(const event_loop& loop) noexcept;
 /// Debug mode or tracing is on: each step goes through run_instrumented_step().
 bool instrumented(const event_loop& loop) noexcept;
+/// loop.add_signal_handler(sig, ...) holds a handler: run()'s Ctrl-C handling stands aside.
+bool has_signal_handler(const event_loop& loop, int sig) noexcept;
 /// Debug mode or tracing: runs one step of `task` (null: a plain callback), warns if it was
 /// slow (debug) and records it (tracing).
 void run_instrumented_step(event_loop& loop, const task_state_base* task, void (*step)(void*),
