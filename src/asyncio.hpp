@@ -15,6 +15,7 @@
 #include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>
 #include <asyncio/streams.hpp>
+#include <asyncio/subprocess.hpp>
 #include <asyncio/task.hpp>
 #include <asyncio/task_group.hpp>
 #include <asyncio/threads.hpp>

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
+#include <variant>
 
 namespace asyncio {
 
@@ -76,16 +77,19 @@ private:
   std::size_t start_ = 0, end_ = 0;
 };
 
-/// One connection: the socket, what was read and not yet taken, what is waiting to be sent.
+/// One connection or pipe: its transport, what was read and not yet taken, what is waiting
+/// to be sent.
 struct stream_state : std::enable_shared_from_this<stream_state> {
   // Python's transport flow control: pause writers above 64 KiB unsent, resume at 16 KiB.
   static constexpr std::size_t high_water = 64 * 1024, low_water = 16 * 1024;
   static constexpr std::size_t read_chunk = 16 * 1024;
 
-  stream_state(tcp::socket s, std::size_t limit) : socket(std::move(s)), limit(limit) {}
+  using transport = std::variant<tcp::socket, asio::posix::stream_descriptor>;
 
-  static std::pair<stream_reader, stream_writer> open(tcp::socket s, std::size_t limit) {
-    auto state = std::make_shared<stream_state>(std::move(s), limit);
+  stream_state(transport t, std::size_t limit) : io(std::move(t)), limit(limit) {}
+
+  static std::pair<stream_reader, stream_writer> open(transport t, std::size_t limit) {
+    auto state = std::make_shared<stream_state>(std::move(t), limit);
     return {stream_reader(state), stream_writer(state)};
   }
 
@@ -94,7 +98,9 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
     auto keep = shared_from_this();
     reading = true;
-    auto [ec, n] = co_await socket.async_read_some(buffer.prepare(read_chunk), no_throw);
+    auto room = buffer.prepare(read_chunk);
+    auto read = std::visit([room](auto& s) { return s.async_read_some(room, no_throw); }, io);
+    auto [ec, n] = co_await std::move(read);
     reading = false;
     buffer.commit(n);
     if (ec == asio::error::eof || (ec && closed)) {
@@ -121,9 +127,14 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     }
     sending = true;
     std::swap(in_flight, pending);
-    asio::async_write(
-        socket, asio::buffer(in_flight),
-        [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->sent(ec); });
+    std::visit(
+        [this](auto& s) {
+          asio::async_write(s, asio::buffer(in_flight),
+                            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                              self->sent(ec);
+                            });
+        },
+        io);
   }
 
   void sent(boost::system::error_code ec) {
@@ -157,12 +168,14 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     if (closed) return;
     closed = true;
     boost::system::error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);  // a read still waiting ends, and sees the end of the stream
+    if (auto* socket = std::get_if<tcp::socket>(&io))
+      socket->shutdown(tcp::socket::shutdown_both, ignored);
+    // A read still waiting ends, and sees the end of the stream.
+    std::visit([&ignored](auto& s) { s.close(ignored); }, io);
     closed_event.set();
   }
 
-  tcp::socket socket;
+  transport io;
   std::size_t limit;
   read_buffer buffer;
   bool eof = false, reading = false;
@@ -313,7 +326,20 @@ coroutine<void> stream_writer::wait_closed() {
   co_await keep->closed_event.wait();
 }
 
-boost::asio::ip::tcp::socket& stream_writer::socket() noexcept { return s_->socket; }
+boost::asio::ip::tcp::socket& stream_writer::socket() {
+  if (auto* socket = std::get_if<tcp::socket>(&s_->io)) return *socket;
+  throw std::logic_error("socket(): this stream is a pipe, not a socket");
+}
+
+std::pair<stream_reader, stream_writer> detail::open_pipe(asio::posix::stream_descriptor pipe,
+                                                          std::size_t limit) {
+  return stream_state::open(std::move(pipe), limit);
+}
+
+coroutine<void> detail::read_to_eof(stream_reader reader) {
+  auto& s = *reader.s_;
+  while (!s.eof) co_await s.wait_for_data();
+}
 
 // ---- connections and servers ----
 

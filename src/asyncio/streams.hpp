@@ -2,12 +2,14 @@
 
 // asyncio's streams over TCP: open_connection() and start_server() give a stream_reader and a
 // stream_writer, as in Python. The socket underneath is a plain Asio tcp::socket on the loop's
-// io_context (writer.socket()), for whatever the wrappers do not cover.
+// io_context (writer.socket()), for whatever the wrappers do not cover. A subprocess's pipes
+// (subprocess.hpp) are streams too.
 
 #include <asyncio/coroutine.hpp>
 #include <asyncio/task.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -18,9 +20,17 @@
 
 namespace asyncio {
 
+class stream_reader;
+class stream_writer;
+
 namespace detail {
 struct stream_state;
 struct server_state;
+/// A pipe's end as a reader and a writer (a subprocess's pipes use one of the two).
+std::pair<stream_reader, stream_writer> open_pipe(boost::asio::posix::stream_descriptor pipe,
+                                                  std::size_t limit);
+/// Reads until the end of the stream, keeping every byte buffered: cancelled, it loses nothing.
+coroutine<void> read_to_eof(stream_reader reader);
 }  // namespace detail
 
 /// The default buffer limit of a stream_reader (Python's 64 KiB).
@@ -47,6 +57,7 @@ public:
 private:
   friend struct detail::stream_state;
   friend struct detail::server_state;
+  friend coroutine<void> detail::read_to_eof(stream_reader);
   explicit stream_reader(std::shared_ptr<detail::stream_state> s) noexcept : s_(std::move(s)) {}
   std::shared_ptr<detail::stream_state> s_;
 };
@@ -65,7 +76,8 @@ public:
   /// wait_closed(): until the connection is closed.
   [[nodiscard]] coroutine<void> wait_closed();
   /// The Asio socket (Python's get_extra_info("socket")); peer: socket().remote_endpoint().
-  boost::asio::ip::tcp::socket& socket() noexcept;
+  /// std::logic_error for a pipe (a subprocess's stdin).
+  boost::asio::ip::tcp::socket& socket();
 
 private:
   friend struct detail::stream_state;
