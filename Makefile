@@ -39,6 +39,7 @@ demo: build-release
 	$(DEMOS)/futures
 	$(DEMOS)/producer_consumer --quiet
 	$(DEMOS)/timeouts_and_cancellation
+	$(DEMOS)/subprocesses --jobs 6
 	$(DEMOS)/echo_server --connections 100 | $(DEMOS)/echo_client --port - --clients 100
 	@echo
 	@echo "Bigger runs (every demo takes --help, and --trace FILE.json for Perfetto):"
