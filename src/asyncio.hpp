@@ -3,6 +3,7 @@
 // asyncio-cpp: Python's asyncio on Boost.Asio. One include for all of it.
 
 #include <asyncio/coroutine.hpp>
+#include <asyncio/datagram.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/event_loop.hpp>
 #include <asyncio/future.hpp>

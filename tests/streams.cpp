@@ -2,6 +2,13 @@
 
 #include "test.hpp"
 
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
 BOOST_AUTO_TEST_SUITE(streams)
 
 namespace {
@@ -299,6 +306,64 @@ BOOST_AUTO_TEST_CASE(nothing_is_alive_after_run_with_open_connections) {
   };
   asyncio::run(body({}));
   BOOST_TEST(test::live::count == 0);
+}
+
+// ---- Unix sockets ----
+
+std::string socket_path(const char* name) {
+  return "/tmp/asyncio-test-" + std::string(name) + "-" + std::to_string(::getpid()) + ".sock";
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+CO_TEST_CASE(a_unix_server_echoes_and_removes_its_socket_file_on_close) {
+  const auto path = socket_path("echo");
+  auto srv = co_await asyncio::start_unix_server(echo, path);
+  BOOST_TEST(exists(path));
+  BOOST_CHECK_THROW(srv.port(), std::logic_error);
+  auto [reader, writer] = co_await asyncio::open_unix_connection(path);
+  writer.write("over a unix socket\n");
+  BOOST_TEST(co_await reader.readline() == "over a unix socket\n");
+  BOOST_CHECK_THROW(writer.socket(), std::logic_error);  // no TCP socket under it
+  writer.close();
+  co_await writer.wait_closed();
+  srv.close();
+  co_await srv.wait_closed();
+  BOOST_TEST(!exists(path));
+  BOOST_CHECK_THROW(co_await asyncio::open_unix_connection(path), boost::system::system_error);
+}
+
+CO_TEST_CASE(a_stale_socket_file_is_replaced_but_one_in_use_is_not) {
+  const auto path = socket_path("stale");
+  {  // a socket file nothing listens on, as a crashed server leaves it
+    boost::asio::local::stream_protocol::acceptor gone(asyncio::get_running_loop().context());
+    gone.open();
+    gone.bind(boost::asio::local::stream_protocol::endpoint(path));
+  }
+  BOOST_TEST(exists(path));
+  auto srv = co_await asyncio::start_unix_server(echo, path);
+  BOOST_CHECK_THROW(co_await asyncio::start_unix_server(echo, path), boost::system::system_error);
+  auto [reader, writer] = co_await asyncio::open_unix_connection(path);  // the first still serves
+  writer.write("still here\n");
+  BOOST_TEST(co_await reader.readline() == "still here\n");
+  writer.close();
+  srv.close();
+  co_await srv.wait_closed();
+  BOOST_TEST(!exists(path));
+}
+
+CO_TEST_CASE(a_file_that_is_no_socket_is_left_alone) {
+  const auto path = socket_path("regular");
+  std::ofstream(path) << "keep me";
+  BOOST_CHECK_THROW(co_await asyncio::start_unix_server(echo, path), boost::system::system_error);
+  std::ifstream in(path);
+  std::string kept;
+  std::getline(in, kept);
+  BOOST_TEST(kept == "keep me");
+  ::unlink(path.c_str());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

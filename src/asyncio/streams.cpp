@@ -9,8 +9,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -22,20 +26,13 @@ namespace asyncio {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using unix_socket = asio::local::stream_protocol::socket;
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// An Asio operation of a stream ended with operation_aborted: either the stream was closed
-// under it (the caller decides) or its task was cancelled, which reaches the caller as the
-// task's own cancelled_error, message and all.
-[[noreturn]] void throw_cancelled() {
-  if (auto request = detail::take_pending_cancel()) std::rethrow_exception(request);
-  throw cancelled_error();
-}
-
 [[noreturn]] void throw_error(boost::system::error_code ec, const char* what) {
-  if (ec == asio::error::operation_aborted) throw_cancelled();
+  if (ec == asio::error::operation_aborted) detail::throw_cancelled();
   throw boost::system::system_error(ec, what);
 }
 
@@ -84,7 +81,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   static constexpr std::size_t high_water = 64 * 1024, low_water = 16 * 1024;
   static constexpr std::size_t read_chunk = 16 * 1024;
 
-  using transport = std::variant<tcp::socket, asio::posix::stream_descriptor>;
+  using transport = std::variant<tcp::socket, unix_socket, asio::posix::stream_descriptor>;
 
   stream_state(transport t, std::size_t limit) : io(std::move(t)), limit(limit) {}
 
@@ -167,11 +164,15 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   void finish_close() {
     if (closed) return;
     closed = true;
-    boost::system::error_code ignored;
-    if (auto* socket = std::get_if<tcp::socket>(&io))
-      socket->shutdown(tcp::socket::shutdown_both, ignored);
     // A read still waiting ends, and sees the end of the stream.
-    std::visit([&ignored](auto& s) { s.close(ignored); }, io);
+    std::visit(
+        [](auto& s) {
+          boost::system::error_code ignored;
+          if constexpr (!std::is_same_v<std::decay_t<decltype(s)>, asio::posix::stream_descriptor>)
+            s.shutdown(asio::socket_base::shutdown_both, ignored);
+          s.close(ignored);
+        },
+        io);
     closed_event.set();
   }
 
@@ -188,14 +189,44 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
 
 /// A listening socket, and the task of each connection it accepted.
 struct server_state : std::enable_shared_from_this<server_state> {
-  server_state(tcp::acceptor a, client_connected_cb cb, std::size_t limit)
+  using listener = std::variant<tcp::acceptor, unix_socket::protocol_type::acceptor>;
+
+  server_state(listener a, client_connected_cb cb, std::size_t limit)
       : acceptor(std::move(a)), callback(std::move(cb)), limit(limit) {}
 
-  static coroutine<void> accept_loop(std::shared_ptr<server_state> self) {
-    while (self->acceptor.is_open()) {
-      auto [ec, socket] = co_await self->acceptor.async_accept(no_throw);
-      if (!self->acceptor.is_open()) break;  // close()
-      if (ec == asio::error::operation_aborted) throw_cancelled();
+  /// Starts accepting: a server, ready.
+  server start() {
+    std::visit(
+        [this](auto& a) { accepting = create_task(accept_loop(shared_from_this(), a), "server"); },
+        acceptor);
+    return server(shared_from_this());
+  }
+
+  bool is_open() const {
+    return std::visit([](const auto& a) { return a.is_open(); }, acceptor);
+  }
+
+  void close() {
+    if (!is_open()) return;
+    std::visit(
+        [](auto& a) {
+          boost::system::error_code ignored;
+          a.close(ignored);
+        },
+        acceptor);
+    // Python 3.13's cleanup_socket: the file goes, unless another took its place meanwhile.
+    struct stat st {};
+    if (!unix_path.empty() && ::stat(unix_path.c_str(), &st) == 0 && st.st_ino == unix_inode &&
+        st.st_dev == unix_device)
+      ::unlink(unix_path.c_str());
+  }
+
+  template <class Acceptor>
+  static coroutine<void> accept_loop(std::shared_ptr<server_state> self, Acceptor& acceptor) {
+    while (acceptor.is_open()) {
+      auto [ec, socket] = co_await acceptor.async_accept(no_throw);
+      if (!acceptor.is_open()) break;  // close()
+      if (ec == asio::error::operation_aborted) detail::throw_cancelled();
       if (ec) {  // e.g. out of descriptors: say so, breathe, go on (as Python does)
         log().error("accept() failed: {}", ec.message());
         co_await sleep(std::chrono::milliseconds(100));
@@ -218,8 +249,6 @@ struct server_state : std::enable_shared_from_this<server_state> {
     writer.close();  // cancellation skips this: the socket then closes with the state
   }
 
-  server handle() { return server(shared_from_this()); }
-
   /// Applies f to the stream of every connection still open.
   template <class F>
   void for_each_stream(F f) {
@@ -232,7 +261,10 @@ struct server_state : std::enable_shared_from_this<server_state> {
     std::weak_ptr<stream_state> stream;
   };
 
-  tcp::acceptor acceptor;
+  listener acceptor;
+  std::string unix_path;  // a Unix server's socket file, and which file it is
+  ino_t unix_inode = 0;
+  dev_t unix_device = 0;
   client_connected_cb callback;
   std::size_t limit;
   task<> accepting;
@@ -374,20 +406,53 @@ coroutine<server> start_server(client_connected_cb cb, std::string host, std::ui
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(at);
   acceptor.listen(asio::socket_base::max_listen_connections);
+  co_return std::make_shared<detail::server_state>(std::move(acceptor), std::move(cb), limit)
+      ->start();
+}
+
+coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(std::string path,
+                                                                        std::size_t limit) {
+  unix_socket socket(get_running_loop().get_executor());
+  auto [error] = co_await socket.async_connect(unix_socket::endpoint_type(path), no_throw);
+  if (error) throw_error(error, "connect");
+  co_return detail::stream_state::open(std::move(socket), limit);
+}
+
+coroutine<server> start_unix_server(client_connected_cb cb, std::string path, std::size_t limit) {
+  auto& loop = get_running_loop();
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    // A socket file left there: stale if nothing listens on it (then replaced), else in use.
+    unix_socket probe(loop.get_executor());
+    boost::system::error_code error;
+    probe.connect(unix_socket::endpoint_type(path), error);
+    if (!error) throw boost::system::system_error(asio::error::address_in_use, "bind " + path);
+    if (error == asio::error::connection_refused) ::unlink(path.c_str());
+  }
+  unix_socket::protocol_type::acceptor acceptor(loop.get_executor());
+  acceptor.open();
+  boost::system::error_code error;
+  if (acceptor.bind(unix_socket::endpoint_type(path), error))
+    throw boost::system::system_error(error, "bind " + path);
+  acceptor.listen(asio::socket_base::max_listen_connections);
   auto state = std::make_shared<detail::server_state>(std::move(acceptor), std::move(cb), limit);
-  state->accepting = create_task(detail::server_state::accept_loop(state), "server");
-  co_return state->handle();
+  if (::stat(path.c_str(), &st) == 0) {
+    state->unix_path = path;
+    state->unix_inode = st.st_ino;
+    state->unix_device = st.st_dev;
+  }
+  co_return state->start();
 }
 
-std::uint16_t server::port() const { return s_->acceptor.local_endpoint().port(); }
-
-bool server::is_serving() const noexcept { return s_->acceptor.is_open(); }
-
-void server::close() {
-  if (!s_->acceptor.is_open()) return;
-  boost::system::error_code ignored;
-  s_->acceptor.close(ignored);  // the accept loop ends
+std::uint16_t server::port() const {
+  if (auto* tcp_acceptor = std::get_if<tcp::acceptor>(&s_->acceptor))
+    return tcp_acceptor->local_endpoint().port();
+  throw std::logic_error("port(): a Unix server has a path, not a port");
 }
+
+bool server::is_serving() const noexcept { return s_->is_open(); }
+
+void server::close() { s_->close(); }  // the accept loop ends
 
 void server::close_clients() {
   s_->for_each_stream([](detail::stream_state& s) { s.close(); });

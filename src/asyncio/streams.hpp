@@ -91,6 +91,10 @@ private:
 [[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_connection(
     std::string host, std::uint16_t port, std::size_t limit = stream_limit);
 
+/// asyncio.open_unix_connection(path): connects to the Unix socket at path.
+[[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(
+    std::string path, std::size_t limit = stream_limit);
+
 /// What start_server() runs for each connection, as a task of its own. When it returns, the
 /// writer is closed (after what it wrote is sent); an exception it throws is logged.
 using client_connected_cb = std::function<coroutine<void>(stream_reader, stream_writer)>;
@@ -98,10 +102,12 @@ using client_connected_cb = std::function<coroutine<void>(stream_reader, stream_
 /// asyncio.Server: listening until close().
 class server {
 public:
-  /// The port it listens on (the one picked by the system when started with port 0).
+  /// The port it listens on (the one picked by the system when started with port 0);
+  /// std::logic_error for a Unix server.
   std::uint16_t port() const;
   bool is_serving() const noexcept;
-  /// close(): stops accepting; connections already accepted go on.
+  /// close(): stops accepting; connections already accepted go on. A Unix server removes its
+  /// socket file, unless another has taken its place (3.13's cleanup_socket).
   void close();
   /// close_clients() (3.13): closes every connection's writer, after what it wrote is sent;
   /// their readers see the end of the stream.
@@ -128,5 +134,11 @@ private:
 /// @endcode
 [[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
                                              std::uint16_t port, std::size_t limit = stream_limit);
+
+/// asyncio.start_unix_server(cb, path): listens on a Unix socket at path. A socket file
+/// already there is replaced only when nothing listens on it; else std::system_error
+/// (address in use), as for a path that is no socket.
+[[nodiscard]] coroutine<server> start_unix_server(client_connected_cb cb, std::string path,
+                                                  std::size_t limit = stream_limit);
 
 }  // namespace asyncio

@@ -47,6 +47,14 @@ inline std::exception_ptr take_pending_cancel() noexcept {
   return task->must_cancel() ? task->take_cancel_request() : nullptr;
 }
 
+/// A raw Asio operation a wrapper awaited (a socket's read, say) ended with operation_aborted
+/// because its task was cancelled (a close under it is the caller's to tell apart first):
+/// the task's own cancel request reaches the caller, message and all.
+[[noreturn]] inline void throw_cancelled() {
+  if (auto request = take_pending_cancel()) std::rethrow_exception(request);
+  throw cancelled_error();
+}
+
 /// Resumes an awaiting coroutine, from the context of its own executor; a pending cancel
 /// request makes the await throw cancelled_error.
 template <class T, class Handler>
