@@ -3,7 +3,7 @@
 
 PACKAGES := g++ cmake ninja-build ccache libboost1.81-dev libboost-test1.81-dev \
             libboost-program-options1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev \
-            python3
+            libssl-dev python3
 
 .PHONY: all deps demo test asan tsan valgrind bench bench-instructions compare format format-check clean
 all: test

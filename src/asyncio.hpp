@@ -14,6 +14,7 @@
 #include <asyncio/queue.hpp>
 #include <asyncio/run.hpp>
 #include <asyncio/shield.hpp>
+#include <asyncio/ssl.hpp>
 #include <asyncio/sleep.hpp>
 #include <asyncio/streams.hpp>
 #include <asyncio/subprocess.hpp>

@@ -79,6 +79,16 @@ public:
   std::size_t consumed;
 };
 
+/// ssl.SSLError: a TLS handshake or record failed (a bad or expired certificate, a name that
+/// does not match, no common protocol...). what() says so in OpenSSL's words; `reason` is
+/// OpenSSL's reason alone ("certificate verify failed: certificate has expired").
+class ssl_error : public std::runtime_error {
+public:
+  ssl_error(const std::string& what, std::string reason)
+      : std::runtime_error(what + ": " + reason), reason(std::move(reason)) {}
+  std::string reason;
+};
+
 /// Several errors at once (Python's ExceptionGroup): a task_group whose children failed.
 /// Deliberate difference: C++ has no `except*`, so a task_group with a single error throws
 /// that error itself, and only several arrive grouped.

@@ -1,17 +1,24 @@
 #include <asyncio/streams.hpp>
 
 #include <asyncio/detail/log.hpp>
+#include <asyncio/errors.hpp>
 #include <asyncio/event_loop.hpp>
 #include <asyncio/locks.hpp>
 #include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>
+#include <asyncio/timeout.hpp>
 #include <asyncio/wait.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include <openssl/x509v3.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,6 +81,49 @@ private:
   std::size_t start_ = 0, end_ = 0;
 };
 
+/// A TCP socket whose first reads give back bytes read before TLS took it over: at start_tls,
+/// what the reader had buffered is the start of the peer's handshake, and must not be lost.
+class replay_socket {
+public:
+  using executor_type = tcp::socket::executor_type;
+  using lowest_layer_type = tcp::socket::lowest_layer_type;
+
+  replay_socket(tcp::socket s, std::string replay)
+      : socket_(std::move(s)), replay_(std::move(replay)) {}
+
+  executor_type get_executor() noexcept { return socket_.get_executor(); }
+  lowest_layer_type& lowest_layer() noexcept { return socket_.lowest_layer(); }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](auto handler, const Buffers& buffers) {
+          if (replay_.empty()) {
+            socket_.async_read_some(buffers, std::move(handler));
+            return;
+          }
+          auto n = asio::buffer_copy(buffers, asio::buffer(replay_));
+          replay_.erase(0, n);
+          auto ex = asio::get_associated_executor(handler, socket_.get_executor());
+          asio::post(ex, [handler = std::move(handler), n]() mutable {
+            std::move(handler)(boost::system::error_code(), n);
+          });
+        },
+        token, buffers);
+  }
+
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    return socket_.async_write_some(buffers, std::forward<Token>(token));
+  }
+
+private:
+  tcp::socket socket_;
+  std::string replay_;
+};
+
+using tls_stream = asio::ssl::stream<replay_socket>;
+
 /// One connection or pipe: its transport, what was read and not yet taken, what is waiting
 /// to be sent.
 struct stream_state : std::enable_shared_from_this<stream_state> {
@@ -81,13 +131,20 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   static constexpr std::size_t high_water = 64 * 1024, low_water = 16 * 1024;
   static constexpr std::size_t read_chunk = 16 * 1024;
 
-  using transport = std::variant<tcp::socket, unix_socket, asio::posix::stream_descriptor>;
+  using transport =
+      std::variant<tcp::socket, unix_socket, tls_stream, asio::posix::stream_descriptor>;
+  // close_notify sent, how long to wait for the peer's before closing anyway (Python waits
+  // ssl_shutdown_timeout, 30 s; a peer that does not answer should not hold a socket so long).
+  static constexpr auto goodbye_grace = std::chrono::seconds(5);
 
   stream_state(transport t, std::size_t limit) : io(std::move(t)), limit(limit) {}
 
   static std::pair<stream_reader, stream_writer> open(transport t, std::size_t limit) {
-    auto state = std::make_shared<stream_state>(std::move(t), limit);
-    return {stream_reader(state), stream_writer(state)};
+    return handles(std::make_shared<stream_state>(std::move(t), limit));
+  }
+
+  static std::pair<stream_reader, stream_writer> handles(std::shared_ptr<stream_state> state) {
+    return {stream_reader(state), stream_writer(std::move(state))};
   }
 
   /// Reads one more chunk into the buffer, or notes the end of the stream.
@@ -100,8 +157,10 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     auto [ec, n] = co_await std::move(read);
     reading = false;
     buffer.commit(n);
-    if (ec == asio::error::eof || (ec && closed)) {
-      eof = true;  // the peer is done, or we closed it under the read: no more data
+    // The peer is done (with TLS, also one that vanished without close_notify), or we closed
+    // the stream under the read: no more data.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || (ec && closed)) {
+      eof = true;
     } else if (ec) {
       throw_error(ec, "read");
     }
@@ -146,6 +205,34 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
       drainers.wake_all();
     }
     send_more();
+    if (!sending) flushed.wake_all();
+  }
+
+  /// The TLS handshake over the tls_stream in io: as a client, checking the certificate
+  /// against `host` (a name, or an IP address) and sending it as SNI.
+  coroutine<void> handshake(bool server_side, std::string host) {
+    auto keep = shared_from_this();
+    auto& tls = std::get<tls_stream>(io);
+    if (!server_side && !host.empty()) {
+      boost::system::error_code not_ip;
+      asio::ip::make_address(host, not_ip);
+      if (not_ip) {
+        ::SSL_set_tlsext_host_name(tls.native_handle(), host.c_str());
+        ::SSL_set1_host(tls.native_handle(), host.c_str());
+      } else {
+        ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(tls.native_handle()), host.c_str());
+      }
+    }
+    auto [ec] = co_await tls.async_handshake(
+        server_side ? asio::ssl::stream_base::server : asio::ssl::stream_base::client, no_throw);
+    if (ec == asio::error::operation_aborted) throw_cancelled();
+    if (ec) {
+      std::string reason = ec.message();
+      if (auto verify = ::SSL_get_verify_result(tls.native_handle()); verify != X509_V_OK)
+        reason += std::string(": ") + ::X509_verify_cert_error_string(verify);
+      throw ssl_error("TLS handshake", reason);
+    }
+    handshaken = true;
   }
 
   /// transport.close(): closes once what was written is sent.
@@ -164,13 +251,39 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   void finish_close() {
     if (closed) return;
     closed = true;
-    // A read still waiting ends, and sees the end of the stream.
+    auto* tls = std::get_if<tls_stream>(&io);
+    // TLS says goodbye first (close_notify), unless a read is under way on the same engine.
+    if (tls && handshaken && !reading) return say_goodbye(*tls);
+    close_transport();
+  }
+
+  void say_goodbye(tls_stream& tls) {
+    auto timer = std::make_shared<asio::steady_timer>(tls.get_executor(), goodbye_grace);
+    timer->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->close_transport();  // no answer in time: close anyway
+    });
+    tls.async_shutdown([self = shared_from_this(), timer](boost::system::error_code) {
+      timer->cancel();
+      self->close_transport();
+    });
+  }
+
+  // A read still waiting ends, and sees the end of the stream.
+  void close_transport() {
+    if (transport_closed) return;
+    transport_closed = true;
     std::visit(
         [](auto& s) {
           boost::system::error_code ignored;
-          if constexpr (!std::is_same_v<std::decay_t<decltype(s)>, asio::posix::stream_descriptor>)
-            s.shutdown(asio::socket_base::shutdown_both, ignored);
-          s.close(ignored);
+          using type = std::decay_t<decltype(s)>;
+          if constexpr (std::is_same_v<type, tls_stream>) {
+            s.lowest_layer().shutdown(asio::socket_base::shutdown_both, ignored);
+            s.lowest_layer().close(ignored);
+          } else {
+            if constexpr (!std::is_same_v<type, asio::posix::stream_descriptor>)
+              s.shutdown(asio::socket_base::shutdown_both, ignored);
+            s.close(ignored);
+          }
         },
         io);
     closed_event.set();
@@ -183,7 +296,10 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   std::string pending, in_flight;  // to send; being sent
   std::exception_ptr write_error;
   bool sending = false, paused = false, closing = false, closed = false;
+  bool transport_closed = false, handshaken = false;
+  bool server_side = false;  // accepted by a server (start_tls then takes the server's part)
   waiter_queue drainers{"drain"};
+  waiter_queue flushed{"start_tls"};  // everything written has been sent
   event closed_event;
 };
 
@@ -233,14 +349,39 @@ struct server_state : std::enable_shared_from_this<server_state> {
         continue;
       }
       std::erase_if(self->connections, [](const connection& c) { return c.handler.done(); });
-      auto stream = std::make_shared<stream_state>(std::move(socket), self->limit);
-      auto handler =
-          create_task(serve(self->callback, stream_reader(stream), stream_writer(stream)));
+      auto stream = self->stream_for(std::move(socket));
+      stream->server_side = true;
+      auto handler = create_task(serve(self->callback, stream, self->handshake_timeout));
       self->connections.push_back({std::move(handler), stream});
     }
   }
 
-  static coroutine<void> serve(client_connected_cb cb, stream_reader reader, stream_writer writer) {
+  std::shared_ptr<stream_state> stream_for(unix_socket socket) {
+    return std::make_shared<stream_state>(std::move(socket), limit);
+  }
+
+  std::shared_ptr<stream_state> stream_for(tcp::socket socket) {
+    if (!tls) return std::make_shared<stream_state>(std::move(socket), limit);
+    return std::make_shared<stream_state>(tls_stream(replay_socket(std::move(socket), {}), *tls),
+                                          limit);
+  }
+
+  // One connection: its TLS handshake first, if any (a failure ends this connection only, as
+  // in Python, which logs it), then the callback.
+  static coroutine<void> serve(client_connected_cb cb, std::shared_ptr<stream_state> stream,
+                               std::chrono::milliseconds handshake_timeout) {
+    stream_reader reader(stream);
+    stream_writer writer(stream);
+    if (std::holds_alternative<tls_stream>(stream->io)) {
+      std::exception_ptr failed;
+      try {
+        co_await wait_for(stream->handshake(true, {}), handshake_timeout);
+      } catch (const std::exception& e) {
+        log().error("TLS handshake with a client failed: {}", e.what());
+        failed = std::current_exception();
+      }
+      if (failed) co_return stream->abort();
+    }
     try {
       co_await cb(reader, writer);
     } catch (const std::exception& e) {
@@ -262,6 +403,8 @@ struct server_state : std::enable_shared_from_this<server_state> {
   };
 
   listener acceptor;
+  ssl_context* tls = nullptr;  // a TLS server's context, and how long a handshake may take
+  std::chrono::milliseconds handshake_timeout{0};
   std::string unix_path;  // a Unix server's socket file, and which file it is
   ino_t unix_inode = 0;
   dev_t unix_device = 0;
@@ -387,18 +530,18 @@ coroutine<tcp::resolver::results_type> resolve(std::string host, std::uint16_t p
 
 }  // namespace
 
-coroutine<std::pair<stream_reader, stream_writer>> open_connection(std::string host,
-                                                                   std::uint16_t port,
-                                                                   std::size_t limit) {
+namespace {
+
+coroutine<tcp::socket> connect(std::string host, std::uint16_t port) {
   auto endpoints = co_await resolve(host, port);
   tcp::socket socket(get_running_loop().get_executor());
   auto [error, endpoint] = co_await asio::async_connect(socket, endpoints, no_throw);
   if (error) throw_error(error, "connect");
-  co_return detail::stream_state::open(std::move(socket), limit);
+  co_return socket;
 }
 
-coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
-                               std::size_t limit) {
+coroutine<std::shared_ptr<detail::server_state>> listen(client_connected_cb cb, std::string host,
+                                                        std::uint16_t port, std::size_t limit) {
   auto endpoints = co_await resolve(host, port);
   tcp::acceptor acceptor(get_running_loop().get_executor());
   const tcp::endpoint at = *endpoints.begin();
@@ -406,8 +549,69 @@ coroutine<server> start_server(client_connected_cb cb, std::string host, std::ui
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(at);
   acceptor.listen(asio::socket_base::max_listen_connections);
-  co_return std::make_shared<detail::server_state>(std::move(acceptor), std::move(cb), limit)
-      ->start();
+  co_return std::make_shared<detail::server_state>(std::move(acceptor), std::move(cb), limit);
+}
+
+}  // namespace
+
+coroutine<std::pair<stream_reader, stream_writer>> open_connection(std::string host,
+                                                                   std::uint16_t port,
+                                                                   std::size_t limit) {
+  auto socket = co_await connect(host, port);
+  co_return detail::stream_state::open(std::move(socket), limit);
+}
+
+coroutine<std::pair<stream_reader, stream_writer>> open_connection(std::string host,
+                                                                   std::uint16_t port,
+                                                                   ssl_options ssl,
+                                                                   std::size_t limit) {
+  auto socket = co_await connect(host, port);
+  auto state = std::make_shared<detail::stream_state>(
+      detail::tls_stream(detail::replay_socket(std::move(socket), {}), *ssl.context), limit);
+  auto name = ssl.server_hostname.empty() ? host : ssl.server_hostname;
+  co_await wait_for(state->handshake(false, std::move(name)), ssl.handshake_timeout);
+  co_return detail::stream_state::handles(std::move(state));
+}
+
+coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
+                               std::size_t limit) {
+  auto state = co_await listen(std::move(cb), std::move(host), port, limit);
+  co_return state->start();
+}
+
+coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
+                               ssl_options ssl, std::size_t limit) {
+  auto state = co_await listen(std::move(cb), std::move(host), port, limit);
+  state->tls = ssl.context;
+  state->handshake_timeout = ssl.handshake_timeout;
+  co_return state->start();
+}
+
+coroutine<void> stream_writer::start_tls(ssl_options ssl) {
+  auto keep = s_;
+  auto& s = *keep;
+  auto* plain = std::get_if<tcp::socket>(&s.io);
+  if (!plain) throw std::logic_error("start_tls(): only a plain TCP stream can be upgraded");
+  if (s.reading) throw std::runtime_error("start_tls(): a read is waiting on the stream");
+  if (s.closing) throw std::runtime_error("start_tls(): the stream is closing");
+  while (s.sending) {  // what was written before goes out in the clear first (Python drains)
+    detail::wait_node w;
+    auto error = co_await s.flushed.wait(w);
+    if (error) std::rethrow_exception(error);
+  }
+  if (s.write_error) std::rethrow_exception(s.write_error);
+  auto name = ssl.server_hostname;
+  if (name.empty() && !s.server_side) {
+    boost::system::error_code ignored;
+    name = plain->remote_endpoint(ignored).address().to_string();
+  }
+  // What the reader holds already is the start of the peer's handshake (a client may send
+  // its hello right after the line that asked for TLS): TLS reads it first.
+  auto early = s.buffer.take(s.buffer.size());
+  tcp::socket socket = std::move(*plain);
+  s.io.emplace<detail::tls_stream>(detail::replay_socket(std::move(socket), std::move(early)),
+                                   *ssl.context);
+  co_await wait_for(s.handshake(s.server_side, std::move(name)), ssl.handshake_timeout);
 }
 
 coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(std::string path,

@@ -6,6 +6,7 @@
 // (subprocess.hpp) are streams too.
 
 #include <asyncio/coroutine.hpp>
+#include <asyncio/ssl.hpp>
 #include <asyncio/task.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -75,8 +76,13 @@ public:
   bool is_closing() const noexcept;
   /// wait_closed(): until the connection is closed.
   [[nodiscard]] coroutine<void> wait_closed();
+  /// start_tls(ssl) (3.11): upgrades a plain TCP connection to TLS, once what was written is
+  /// sent: the server's part on a connection a server accepted, else the client's (checking
+  /// ssl.server_hostname, or the peer's address). Bytes the reader had already received are
+  /// the start of the peer's handshake and go to TLS (uvloop#707 loses them).
+  [[nodiscard]] coroutine<void> start_tls(ssl_options ssl);
   /// The Asio socket (Python's get_extra_info("socket")); peer: socket().remote_endpoint().
-  /// std::logic_error for a pipe (a subprocess's stdin).
+  /// std::logic_error for a pipe, a Unix or a TLS stream.
   boost::asio::ip::tcp::socket& socket();
 
 private:
@@ -94,6 +100,13 @@ private:
 /// asyncio.open_unix_connection(path): connects to the Unix socket at path.
 [[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(
     std::string path, std::size_t limit = stream_limit);
+
+/// open_connection(host, port, ssl=ctx, server_hostname=...): the same over TLS. The handshake
+/// is done when it returns; a bad certificate, a name that does not match, or any other
+/// failure throws ssl_error with OpenSSL's reason; timeout_error after ssl.handshake_timeout.
+/// close() sends close_notify; a peer that vanishes without one is the end of the stream.
+[[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_connection(
+    std::string host, std::uint16_t port, ssl_options ssl, std::size_t limit = stream_limit);
 
 /// What start_server() runs for each connection, as a task of its own. When it returns, the
 /// writer is closed (after what it wrote is sent); an exception it throws is logged.
@@ -134,6 +147,12 @@ private:
 /// @endcode
 [[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
                                              std::uint16_t port, std::size_t limit = stream_limit);
+
+/// start_server(cb, host, port, ssl=ctx): the same over TLS; each connection's handshake runs
+/// in its own task, before cb. One that fails is logged and closed; the others are served on.
+[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
+                                             std::uint16_t port, ssl_options ssl,
+                                             std::size_t limit = stream_limit);
 
 /// asyncio.start_unix_server(cb, path): listens on a Unix socket at path. A socket file
 /// already there is replaced only when nothing listens on it; else std::system_error
