@@ -40,6 +40,7 @@ demo: build-release
 	$(DEMOS)/producer_consumer --quiet
 	$(DEMOS)/timeouts_and_cancellation
 	$(DEMOS)/subprocesses --jobs 6
+	$(DEMOS)/udp_ping --pings 50
 	$(DEMOS)/echo_server --connections 100 | $(DEMOS)/echo_client --port - --clients 100
 	@echo
 	@echo "Bigger runs (every demo takes --help, and --trace FILE.json for Perfetto):"
@@ -49,6 +50,7 @@ demo: build-release
 	@echo "  $(DEMOS)/threads_vs_processes --workers 8 --increments 10000000"
 	@echo "  $(DEMOS)/producer_consumer --producers 5 --items 20 --maxsize 2"
 	@echo "  $(DEMOS)/echo_server --connections 2000 | $(DEMOS)/echo_client --port - --clients 2000"
+	@echo "  $(DEMOS)/echo_server --tls | $(DEMOS)/echo_client --port - --tls        (or --unix /tmp/echo.sock)"
 
 test: build-release
 	ctest --preset release
