@@ -8,6 +8,9 @@
 //       (raw: experimental::channel, try_send/try_receive first)
 //   W5  50 clients x N echo round trips over loopback, server on the same loop  us / round trip
 //       (streams against async_read_until / async_write)
+//   W5T W5 over TLS (the same two ssl::contexts on both sides: a certificate for     us / round
+//   trip
+//       127.0.0.1 signed by a CA made at start, verified by the clients)
 //
 // Like with like: raw Asio runs as a real program does, with a timer on its io_context, so Asio's
 // reactor exists and its scheduler polls it (epoll_wait) between handlers, as it does under
@@ -23,6 +26,7 @@
 #include <asyncio.hpp>
 
 #include "process.hpp"
+#include "support/certificates.hpp"
 #include "support/cli.hpp"
 #include "support/isolate.hpp"
 #include "support/measure.hpp"
@@ -32,6 +36,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -352,7 +357,50 @@ void check_echo(const std::string& line) {
   check(line == message, "an echoed line differs from the one sent");
 }
 
-asio::awaitable<void> raw_echo_session(asio::ip::tcp::socket s) {
+// W5 over TLS too: one CA, a server certificate for 127.0.0.1 and a client context trusting
+// it, made once; both sides use the same two contexts (so the same protocol and cipher) and
+// verify the server's certificate and address alike.
+struct tls_contexts {
+  asyncio::ssl_context server{asyncio::ssl_context::tls_server};
+  asyncio::ssl_context client = asyncio::create_default_context();
+  tls_contexts() {
+    demo::certificate_authority ca;
+    auto pair = ca.issue("127.0.0.1");
+    server.use_certificate_chain(asio::buffer(pair.cert));
+    server.use_private_key(asio::buffer(pair.key), asyncio::ssl_context::pem);
+    client.add_certificate_authority(asio::buffer(ca.cert_pem()));
+  }
+};
+
+tls_contexts& tls() {
+  static tls_contexts contexts;
+  return contexts;
+}
+
+using tls_socket = asio::ssl::stream<asio::ip::tcp::socket>;
+
+// A raw stream: the socket itself, or TLS over it once handshaken.
+template <class Stream>
+asio::awaitable<void> raw_handshake(Stream& s, asio::ssl::stream_base::handshake_type side) {
+  if constexpr (std::is_same_v<Stream, tls_socket>) {
+    if (side == asio::ssl::stream_base::client)
+      ::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(s.native_handle()), "127.0.0.1");
+    co_await s.async_handshake(side, asio::use_awaitable);
+  }
+}
+
+template <class Stream>
+Stream raw_stream(asio::ip::tcp::socket s) {
+  if constexpr (std::is_same_v<Stream, tls_socket>)
+    return tls_socket(std::move(s), tls().server);
+  else
+    return s;
+}
+
+template <class Stream>
+asio::awaitable<void> raw_echo_session(asio::ip::tcp::socket socket) {
+  Stream s = raw_stream<Stream>(std::move(socket));
+  co_await raw_handshake(s, asio::ssl::stream_base::server);
   asio::streambuf in;
   for (;;) {
     auto [ec, n] =
@@ -364,15 +412,25 @@ asio::awaitable<void> raw_echo_session(asio::ip::tcp::socket s) {
   }
 }
 
+template <class Stream>
 asio::awaitable<void> raw_echo_accept(asio::ip::tcp::acceptor& a, int connections) {
-  for (int i = 0; i < connections; ++i)
-    asio::co_spawn(a.get_executor(), raw_echo_session(co_await a.async_accept(asio::use_awaitable)),
-                   rethrow);
+  for (int i = 0; i < connections; ++i) {
+    auto socket = co_await a.async_accept(asio::use_awaitable);
+    asio::co_spawn(a.get_executor(), raw_echo_session<Stream>(std::move(socket)), rethrow);
+  }
 }
 
+template <class Stream>
 asio::awaitable<void> raw_echo_client(asio::ip::tcp::endpoint at, int trips, long& echoed) {
-  asio::ip::tcp::socket s(co_await asio::this_coro::executor);
-  co_await s.async_connect(at, asio::use_awaitable);
+  asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
+  co_await socket.async_connect(at, asio::use_awaitable);
+  std::optional<Stream> tls_or_plain;
+  if constexpr (std::is_same_v<Stream, tls_socket>)
+    tls_or_plain.emplace(std::move(socket), tls().client);
+  else
+    tls_or_plain.emplace(std::move(socket));
+  Stream& s = *tls_or_plain;
+  co_await raw_handshake(s, asio::ssl::stream_base::client);
   asio::streambuf in;
   for (int i = 0; i < trips; ++i) {
     co_await asio::async_write(s, asio::buffer(message), asio::use_awaitable);
@@ -387,15 +445,17 @@ void check_echoed(long echoed, int trips) {
   check(echoed == long(echo_clients) * trips * long(message.size()), "{} bytes echoed", echoed);
 }
 
+template <class Stream>
 sample w5_raw(int trips) {
   raw_loop loop;
   asio::ip::tcp::acceptor acceptor(loop.ctx, {asio::ip::make_address("127.0.0.1"), 0});
   long echoed = 0;
   allocation_count allocs;
   auto start = clock_type::now();
-  asio::co_spawn(loop.ctx, raw_echo_accept(acceptor, echo_clients), rethrow);
+  asio::co_spawn(loop.ctx, raw_echo_accept<Stream>(acceptor, echo_clients), rethrow);
   for (int c = 0; c < echo_clients; ++c)
-    asio::co_spawn(loop.ctx, raw_echo_client(acceptor.local_endpoint(), trips, echoed), rethrow);
+    asio::co_spawn(loop.ctx, raw_echo_client<Stream>(acceptor.local_endpoint(), trips, echoed),
+                   rethrow);
   loop.ctx.run();
   double units = double(echo_clients) * trips;
   sample s{seconds_since(start) * 1e6 / units, allocs.per(units)};
@@ -412,8 +472,16 @@ asyncio::coroutine<void> echo_session(asyncio::stream_reader r, asyncio::stream_
   }
 }
 
-asyncio::coroutine<void> echo_client(std::uint16_t port, int trips, long& echoed) {
-  auto [r, w] = co_await asyncio::open_connection("127.0.0.1", port);
+asyncio::coroutine<std::pair<asyncio::stream_reader, asyncio::stream_writer>> connect(
+    std::uint16_t port, bool over_tls) {
+  if (over_tls)
+    co_return co_await asyncio::open_connection("127.0.0.1", port,
+                                                asyncio::ssl_options(tls().client));
+  co_return co_await asyncio::open_connection("127.0.0.1", port);
+}
+
+asyncio::coroutine<void> echo_client(std::uint16_t port, bool over_tls, int trips, long& echoed) {
+  auto [r, w] = co_await connect(port, over_tls);
   for (int i = 0; i < trips; ++i) {
     w.write(message);
     co_await w.drain();
@@ -424,14 +492,21 @@ asyncio::coroutine<void> echo_client(std::uint16_t port, int trips, long& echoed
   w.close();
 }
 
-asyncio::coroutine<sample> w5_main(int trips) {
-  auto server = co_await asyncio::start_server(echo_session, "127.0.0.1", 0);
+asyncio::coroutine<asyncio::server> listen(bool over_tls) {
+  if (over_tls)
+    co_return co_await asyncio::start_server(echo_session, "127.0.0.1", 0,
+                                             asyncio::ssl_options(tls().server));
+  co_return co_await asyncio::start_server(echo_session, "127.0.0.1", 0);
+}
+
+asyncio::coroutine<sample> w5_main(int trips, bool over_tls) {
+  auto server = co_await listen(over_tls);
   long echoed = 0;
   allocation_count allocs;
   auto start = clock_type::now();
   std::vector<asyncio::task<>> clients;
   for (int c = 0; c < echo_clients; ++c)
-    clients.push_back(asyncio::create_task(echo_client(server.port(), trips, echoed)));
+    clients.push_back(asyncio::create_task(echo_client(server.port(), over_tls, trips, echoed)));
   co_await asyncio::gather(std::move(clients));
   double units = double(echo_clients) * trips;
   sample s{seconds_since(start) * 1e6 / units, allocs.per(units)};
@@ -439,7 +514,17 @@ asyncio::coroutine<sample> w5_main(int trips) {
   co_return s;
 }
 
-sample w5_wrapped(int trips) { return asyncio::run(w5_main(trips)); }
+sample w5_wrapped(int trips) { return asyncio::run(w5_main(trips, false)); }
+
+sample w5_tls_wrapped(int trips) {
+  tls();  // the certificates are made before the clock starts, as for the raw side
+  return asyncio::run(w5_main(trips, true));
+}
+
+sample w5_tls_raw(int trips) {
+  tls();
+  return w5_raw<tls_socket>(trips);
+}
 
 // ---- heap allocations per uncontended operation, after a warm-up ----
 
@@ -713,7 +798,13 @@ int main(int argc, char** argv) {
        "us/round trip",
        false,
        trips_n,
-       {{"raw-asio", w5_raw}, {"asyncio-cpp", w5_wrapped}}},
+       {{"raw-asio", w5_raw<asio::ip::tcp::socket>}, {"asyncio-cpp", w5_wrapped}}},
+      {"W5T",
+       "echo over loopback, TLS",
+       "us/round trip",
+       false,
+       trips_n,
+       {{"raw-asio", w5_tls_raw}, {"asyncio-cpp", w5_tls_wrapped}}},
   };
 
   try {
@@ -723,7 +814,7 @@ int main(int argc, char** argv) {
       auto w = std::find_if(workloads.begin(), workloads.end(),
                             [&](const workload& w) { return w.id == one_workload; });
       if (w == workloads.end())
-        demo::usage_error(argv[0], "--workload must be W1, W2, W3, W4 or W5");
+        demo::usage_error(argv[0], "--workload must be W1, W2, W3, W4, W5 or W5T");
       if (!w->sides.count(one_side))
         demo::usage_error(argv[0], "no side " + one_side + " for " + w->id);
       if (one_n < 0 || one_n > 10'000'000 || (one_n == 0 && w->id != "W1" && w->id != "W4"))
