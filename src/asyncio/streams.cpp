@@ -147,6 +147,8 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     return {stream_reader(state), stream_writer(std::move(state))};
   }
 
+  std::optional<std::string> take_until(std::string_view separator, std::size_t& offset);
+
   /// Reads one more chunk into the buffer, or notes the end of the stream.
   coroutine<void> wait_for_data() {
     if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
@@ -439,40 +441,54 @@ coroutine<std::string> stream_reader::readexactly(std::size_t n) {
 }
 
 // As CPython's StreamReader.readuntil, limit rules included.
+// One look for the separator in what is buffered (from `offset` on, moved on for the next
+// look): the bytes up to and with it, or none yet. As CPython's StreamReader.readuntil,
+// limit rules included; incomplete_read_error at the end of the stream.
+std::optional<std::string> detail::stream_state::take_until(std::string_view separator,
+                                                            std::size_t& offset) {
+  auto found = buffer.view().find(separator, offset);
+  if (found == std::string::npos) {
+    if (buffer.size() + 1 >= separator.size()) offset = buffer.size() + 1 - separator.size();
+    if (offset > limit)
+      throw limit_overrun_error("Separator is not found, and chunk exceed the limit", offset);
+    if (eof) throw incomplete_read_error(buffer.take(buffer.size()), std::nullopt);
+    return std::nullopt;
+  }
+  if (found > limit)
+    throw limit_overrun_error("Separator is found, but chunk is longer than limit", found);
+  return buffer.take(found + separator.size());
+}
+
 coroutine<std::string> stream_reader::readuntil(std::string separator) {
   auto& s = *s_;
   if (separator.empty())
     throw std::invalid_argument("Separator should be at least one-byte string");
   std::size_t offset = 0;
-  std::size_t found;
   for (;;) {
-    found = s.buffer.view().find(separator, offset);
-    if (found != std::string::npos) break;
-    if (s.buffer.size() + 1 >= separator.size()) offset = s.buffer.size() + 1 - separator.size();
-    if (offset > s.limit)
-      throw limit_overrun_error("Separator is not found, and chunk exceed the limit", offset);
-    if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), std::nullopt);
+    if (auto chunk = s.take_until(separator, offset)) co_return std::move(*chunk);
     co_await s.wait_for_data();
   }
-  if (found > s.limit)
-    throw limit_overrun_error("Separator is found, but chunk is longer than limit", found);
-  co_return s.buffer.take(found + separator.size());
 }
 
+// readuntil("\n") without its frame: a line is the hot path of every line protocol.
 coroutine<std::string> stream_reader::readline() {
   auto& s = *s_;
-  std::string line;
-  try {
-    line = co_await readuntil("\n");
-  } catch (incomplete_read_error& e) {
-    line = std::move(e.partial);
-  } catch (const limit_overrun_error& e) {
-    // Drop the overlong line (or all of it that was read), as CPython does.
-    auto rest = s.buffer.view();
-    s.buffer.drop(rest.substr(e.consumed, 1) == "\n" ? e.consumed + 1 : rest.size());
-    throw std::invalid_argument(e.what());
+  std::size_t offset = 0;
+  for (;;) {
+    std::optional<std::string> line;
+    try {
+      line = s.take_until("\n", offset);
+    } catch (incomplete_read_error& e) {
+      line = std::move(e.partial);
+    } catch (const limit_overrun_error& e) {
+      // Drop the overlong line (or all of it that was read), as CPython does.
+      auto rest = s.buffer.view();
+      s.buffer.drop(rest.substr(e.consumed, 1) == "\n" ? e.consumed + 1 : rest.size());
+      throw std::invalid_argument(e.what());
+    }
+    if (line) co_return std::move(*line);
+    co_await s.wait_for_data();
   }
-  co_return line;
 }
 
 bool stream_reader::at_eof() const noexcept { return s_->eof && s_->buffer.empty(); }
