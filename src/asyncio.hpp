@@ -14,8 +14,8 @@
 #include <asyncio/queue.hpp>
 #include <asyncio/run.hpp>
 #include <asyncio/shield.hpp>
-#include <asyncio/ssl.hpp>
 #include <asyncio/sleep.hpp>
+#include <asyncio/ssl.hpp>
 #include <asyncio/streams.hpp>
 #include <asyncio/subprocess.hpp>
 #include <asyncio/task.hpp>

@@ -162,7 +162,7 @@ private:
   boost::asio::io_context context_{1};  // one thread runs it: no locking for its own handlers
   boost::asio::steady_timer alarm_{context_};
   std::map<int, std::unique_ptr<signal_entry>> signal_handlers_;  // uses the io_context
-  std::optional<clock::time_point> alarm_at_;  // set while the alarm waits
+  std::optional<clock::time_point> alarm_at_;                     // set while the alarm waits
   std::optional<boost::asio::thread_pool> pool_;
   std::atomic<bool> running_ = false;
   bool debug_;
