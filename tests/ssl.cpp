@@ -38,6 +38,11 @@ struct pki {
   }
 };
 
+// A pki for 127.0.0.1 with its two contexts made.
+struct contexts : pki {
+  asyncio::ssl_context server_ctx = server(), client_ctx = client();
+};
+
 asyncio::coroutine<void> echo(asyncio::stream_reader reader, asyncio::stream_writer writer) {
   for (;;) {
     auto line = co_await reader.readline();
@@ -56,6 +61,10 @@ asyncio::coroutine<std::string> round_trip(std::uint16_t port, asyncio::ssl_opti
   writer.close();
   co_await writer.wait_closed();
   co_return back;
+}
+
+asyncio::coroutine<asyncio::server> tls_echo_server(asyncio::ssl_context& ctx) {
+  co_return co_await tls_echo_server(ctx);
 }
 
 // The ssl_error a client gets from a handshake with this server, as its reason.
@@ -78,7 +87,7 @@ CO_TEST_CASE(echo_over_tls_checking_an_ip_address_or_a_host_name) {
   pki by_ip;
   auto server_ctx = by_ip.server();
   auto client_ctx = by_ip.client();
-  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0, asyncio::ssl_options(server_ctx));
+  auto srv = co_await tls_echo_server(server_ctx);
   auto back = co_await round_trip(srv.port(), asyncio::ssl_options(client_ctx), "secret\n");
   BOOST_TEST(back == "secret\n");
   srv.close();
@@ -87,8 +96,7 @@ CO_TEST_CASE(echo_over_tls_checking_an_ip_address_or_a_host_name) {
   pki by_name("localhost");
   auto named_server = by_name.server();
   auto named_client = by_name.client();
-  auto named =
-      co_await asyncio::start_server(echo, "127.0.0.1", 0, asyncio::ssl_options(named_server));
+  auto named = co_await tls_echo_server(named_server);
   back = co_await round_trip(named.port(), asyncio::ssl_options(named_client, "localhost"),
                              "by name\n");
   BOOST_TEST(back == "by name\n");
@@ -99,7 +107,7 @@ CO_TEST_CASE(echo_over_tls_checking_an_ip_address_or_a_host_name) {
 CO_TEST_CASE(an_untrusted_expired_or_misnamed_certificate_fails_and_the_server_serves_on) {
   pki good;
   auto server_ctx = good.server();
-  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0, asyncio::ssl_options(server_ctx));
+  auto srv = co_await tls_echo_server(server_ctx);
   auto strangers = asyncio::create_default_context();  // the system's CAs, not ours
   auto reason = co_await refused(srv.port(), asyncio::ssl_options(strangers));
   BOOST_TEST(has(reason, "certificate verify failed"), reason);
@@ -116,7 +124,7 @@ CO_TEST_CASE(an_untrusted_expired_or_misnamed_certificate_fails_and_the_server_s
   pki expired("127.0.0.1", -7200, -3600);
   auto old_server = expired.server();
   auto old_client = expired.client();
-  auto old = co_await asyncio::start_server(echo, "127.0.0.1", 0, asyncio::ssl_options(old_server));
+  auto old = co_await tls_echo_server(old_server);
   reason = co_await refused(old.port(), asyncio::ssl_options(old_client));
   BOOST_TEST(has(reason, "certificate has expired"), reason);
   old.close();
@@ -134,9 +142,7 @@ BOOST_AUTO_TEST_CASE(a_server_context_needs_readable_files_and_a_matching_key) {
 }
 
 CO_TEST_CASE(close_sends_close_notify_and_a_peer_gone_without_one_is_the_end_of_the_stream) {
-  pki p;
-  auto server_ctx = p.server();
-  auto client_ctx = p.client();
+  contexts p;
   std::string got;
   asyncio::event done;
   asyncio::client_connected_cb reader_cb = [&got, &done](asyncio::stream_reader r,
@@ -148,9 +154,9 @@ CO_TEST_CASE(close_sends_close_notify_and_a_peer_gone_without_one_is_the_end_of_
     }(r, w, &got, &done);
   };
   auto srv =
-      co_await asyncio::start_server(reader_cb, "127.0.0.1", 0, asyncio::ssl_options(server_ctx));
-  auto [reader, writer] =
-      co_await asyncio::open_connection("127.0.0.1", srv.port(), asyncio::ssl_options(client_ctx));
+      co_await asyncio::start_server(reader_cb, "127.0.0.1", 0, asyncio::ssl_options(p.server_ctx));
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port(),
+                                                            asyncio::ssl_options(p.client_ctx));
   writer.write("all of it");
   writer.close();
   co_await done.wait();
@@ -160,10 +166,9 @@ CO_TEST_CASE(close_sends_close_notify_and_a_peer_gone_without_one_is_the_end_of_
   co_await srv.wait_closed();
 
   // The server drops a client without close_notify: the client's read ends, no error.
-  auto echo_srv =
-      co_await asyncio::start_server(echo, "127.0.0.1", 0, asyncio::ssl_options(server_ctx));
+  auto echo_srv = co_await tls_echo_server(p.server_ctx);
   auto [r2, w2] = co_await asyncio::open_connection("127.0.0.1", echo_srv.port(),
-                                                    asyncio::ssl_options(client_ctx));
+                                                    asyncio::ssl_options(p.client_ctx));
   w2.write("hello\n");
   BOOST_TEST(co_await r2.readline() == "hello\n");
   echo_srv.close();
@@ -174,9 +179,7 @@ CO_TEST_CASE(close_sends_close_notify_and_a_peer_gone_without_one_is_the_end_of_
 }
 
 CO_TEST_CASE(start_tls_upgrades_and_keeps_the_handshake_bytes_the_reader_had_buffered) {
-  pki p;
-  auto server_ctx = p.server();
-  auto client_ctx = p.client();
+  contexts p;
   asyncio::event gate;
   std::optional<asyncio::stream_writer> server_side;
   asyncio::client_connected_cb cb = [&](asyncio::stream_reader r, asyncio::stream_writer w) {
@@ -190,12 +193,12 @@ CO_TEST_CASE(start_tls_upgrades_and_keeps_the_handshake_bytes_the_reader_had_buf
       auto line = co_await r.readline();
       w.write("tls: " + line);
       co_await w.drain();
-    }(r, w, &gate, &server_ctx);
+    }(r, w, &gate, &p.server_ctx);
   };
   auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
   auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
   writer.write("STARTTLS\n");  // and the ClientHello right behind it, not waiting for a reply
-  auto upgrading = asyncio::create_task(writer.start_tls(asyncio::ssl_options(client_ctx)));
+  auto upgrading = asyncio::create_task(writer.start_tls(asyncio::ssl_options(p.client_ctx)));
   co_await test::until([&server_side] {
     return server_side && server_side->socket().available() > std::string("STARTTLS\n").size();
   });
@@ -210,15 +213,13 @@ CO_TEST_CASE(start_tls_upgrades_and_keeps_the_handshake_bytes_the_reader_had_buf
 }
 
 CO_TEST_CASE(a_client_stuck_mid_handshake_holds_up_no_one) {
-  pki p;
-  auto server_ctx = p.server();
-  auto client_ctx = p.client();
-  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0, asyncio::ssl_options(server_ctx));
+  contexts p;
+  auto srv = co_await tls_echo_server(p.server_ctx);
   // A plain TCP client that sends half a hello and waits.
   boost::asio::ip::tcp::socket stuck(asyncio::get_running_loop().context());
   stuck.connect({boost::asio::ip::make_address("127.0.0.1"), srv.port()});
   boost::asio::write(stuck, boost::asio::buffer(std::string("\x16\x03\x01\x02\x00", 5)));
-  auto back = co_await round_trip(srv.port(), asyncio::ssl_options(client_ctx), "served\n");
+  auto back = co_await round_trip(srv.port(), asyncio::ssl_options(p.client_ctx), "served\n");
   BOOST_TEST(back == "served\n");
   srv.close();
   srv.abort_clients();  // the stuck one too: its handshake ends
@@ -226,13 +227,11 @@ CO_TEST_CASE(a_client_stuck_mid_handshake_holds_up_no_one) {
 }
 
 CO_TEST_CASE(a_thousand_tls_connections_opened_and_closed) {
-  pki p;
-  auto server_ctx = p.server();
-  auto client_ctx = p.client();
-  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0, asyncio::ssl_options(server_ctx));
+  contexts p;
+  auto srv = co_await tls_echo_server(p.server_ctx);
   int echoed = 0;
   for (int i = 0; i < 1000; ++i) {
-    auto back = co_await round_trip(srv.port(), asyncio::ssl_options(client_ctx), "n\n");
+    auto back = co_await round_trip(srv.port(), asyncio::ssl_options(p.client_ctx), "n\n");
     echoed += back == "n\n";
   }
   BOOST_TEST(echoed == 1000);
