@@ -64,7 +64,7 @@ asyncio::coroutine<std::string> round_trip(std::uint16_t port, asyncio::ssl_opti
 }
 
 asyncio::coroutine<asyncio::server> tls_echo_server(asyncio::ssl_context& ctx) {
-  co_return co_await tls_echo_server(ctx);
+  co_return co_await asyncio::start_server(echo, "127.0.0.1", 0, asyncio::ssl_options(ctx));
 }
 
 // The ssl_error a client gets from a handshake with this server, as its reason.
