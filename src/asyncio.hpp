@@ -10,6 +10,7 @@
 #include <asyncio/gather.hpp>
 #include <asyncio/introspection.hpp>
 #include <asyncio/locks.hpp>
+#include <asyncio/loop_group.hpp>
 #include <asyncio/outcome.hpp>
 #include <asyncio/queue.hpp>
 #include <asyncio/run.hpp>

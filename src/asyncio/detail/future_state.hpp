@@ -70,6 +70,13 @@ public:
     retrieved_ = true;
     return error_;
   }
+  /// The error moved out, for a reader that is the state's last (run_on's, which hands it to
+  /// another thread: the exception object then lives on that thread alone, as libstdc++'s
+  /// uninstrumented reference count would otherwise look racy to TSan).
+  std::exception_ptr release_error() noexcept {
+    retrieved_ = true;
+    return std::move(error_);
+  }
   /// Someone else answers for this error (gather's children, as in Python): never log it.
   void mark_retrieved() noexcept { retrieved_ = true; }
 
