@@ -1,6 +1,7 @@
 #include <asyncio/datagram.hpp>
 
 #include <asyncio/detail/operation.hpp>
+#include <asyncio/detail/resolve.hpp>
 #include <asyncio/event_loop.hpp>
 #include <asyncio/task.hpp>
 
@@ -102,25 +103,19 @@ udp::endpoint datagram_endpoint::local_address() const { return s_->socket.local
 
 udp::socket& datagram_endpoint::socket() noexcept { return s_->socket; }
 
-namespace {
-
-coroutine<udp::endpoint> resolve(host_port addr) {
-  udp::resolver resolver(get_running_loop().get_executor());
-  auto [error, found] = co_await resolver.async_resolve(addr.first, std::to_string(addr.second),
-                                                        asio::as_tuple(asio::use_awaitable));
-  if (error) throw boost::system::system_error(error, "resolve " + addr.first);
-  co_return found.begin()->endpoint();
-}
-
-}  // namespace
-
 coroutine<datagram_endpoint> open_datagram_endpoint(std::optional<host_port> local_addr,
                                                     std::optional<host_port> remote_addr) {
   if (!local_addr && !remote_addr)
     throw std::invalid_argument("open_datagram_endpoint: local_addr or remote_addr is needed");
   std::optional<udp::endpoint> local, remote;
-  if (local_addr) local = co_await resolve(std::move(*local_addr));
-  if (remote_addr) remote = co_await resolve(std::move(*remote_addr));
+  if (local_addr) {
+    auto found = co_await detail::resolve<udp>(local_addr->first, local_addr->second);
+    local = found.begin()->endpoint();
+  }
+  if (remote_addr) {
+    auto found = co_await detail::resolve<udp>(remote_addr->first, remote_addr->second);
+    remote = found.begin()->endpoint();
+  }
   udp::socket socket(get_running_loop().get_executor());
   socket.open(local ? local->protocol() : remote->protocol());
   socket.non_blocking(true);  // sendto() tries at once, and queues only when the buffer is full

@@ -1,6 +1,7 @@
 #include <asyncio/streams.hpp>
 
 #include <asyncio/detail/log.hpp>
+#include <asyncio/detail/resolve.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/event_loop.hpp>
 #include <asyncio/locks.hpp>
@@ -534,22 +535,12 @@ coroutine<void> detail::read_to_eof(stream_reader reader) {
 
 // ---- connections and servers ----
 
-namespace {
-
-// host:port as endpoints (a name may give several).
-coroutine<tcp::resolver::results_type> resolve(std::string host, std::uint16_t port) {
-  tcp::resolver resolver(get_running_loop().get_executor());
-  auto [error, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), no_throw);
-  if (error) throw_error(error, "resolve");
-  co_return endpoints;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 namespace {
 
 coroutine<tcp::socket> connect(std::string host, std::uint16_t port) {
-  auto endpoints = co_await resolve(host, port);
+  auto endpoints = co_await detail::resolve<tcp>(host, port);
   tcp::socket socket(get_running_loop().get_executor());
   auto [error, endpoint] = co_await asio::async_connect(socket, endpoints, no_throw);
   if (error) throw_error(error, "connect");
@@ -558,7 +549,7 @@ coroutine<tcp::socket> connect(std::string host, std::uint16_t port) {
 
 coroutine<std::shared_ptr<detail::server_state>> listen(client_connected_cb cb, std::string host,
                                                         std::uint16_t port, std::size_t limit) {
-  auto endpoints = co_await resolve(host, port);
+  auto endpoints = co_await detail::resolve<tcp>(host, port);
   tcp::acceptor acceptor(get_running_loop().get_executor());
   const tcp::endpoint at = *endpoints.begin();
   acceptor.open(at.protocol());

@@ -240,9 +240,10 @@ struct process_state : std::enable_shared_from_this<process_state> {
 
 namespace {
 
-stream_reader& piped(std::optional<stream_reader>& r, const char* name) {
-  if (!r) throw std::logic_error(std::string(name) + " is not a pipe (stdio::pipe)");
-  return *r;
+template <class Stream>
+Stream& piped(std::optional<Stream>& s, const char* name) {
+  if (!s) throw std::logic_error(std::string(name) + " is not a pipe (stdio::pipe)");
+  return *s;
 }
 
 // Python's Popen: spawn, then hand the parent's pipe ends to the loop.
@@ -322,10 +323,7 @@ process spawn(std::vector<std::string> argv, const subprocess_options& o) {
 
 pid_t process::pid() const noexcept { return s_->pid; }
 
-stream_writer& process::stdin() {
-  if (!s_->in) throw std::logic_error("stdin is not a pipe (stdio::pipe)");
-  return *s_->in;
-}
+stream_writer& process::stdin() { return piped(s_->in, "stdin"); }
 
 stream_reader& process::stdout() { return piped(s_->out, "stdout"); }
 

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <asyncio/coroutine.hpp>
+#include <asyncio/detail/operation.hpp>  // throw_cancelled
+#include <asyncio/event_loop.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace asyncio::detail {
+
+/// host:port as endpoints of Protocol (tcp, udp): a name may give several. A cancelled task
+/// gets its cancelled_error; a name that does not resolve, Asio's system_error.
+template <class Protocol>
+coroutine<typename Protocol::resolver::results_type> resolve(std::string host, std::uint16_t port) {
+  typename Protocol::resolver resolver(get_running_loop().get_executor());
+  auto [error, found] = co_await resolver.async_resolve(
+      host, std::to_string(port), boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (error == boost::asio::error::operation_aborted) throw_cancelled();
+  if (error) throw boost::system::system_error(error, "resolve");
+  co_return found;
+}
+
+}  // namespace asyncio::detail
