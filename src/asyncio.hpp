@@ -22,6 +22,7 @@
 #include <asyncio/task.hpp>
 #include <asyncio/task_group.hpp>
 #include <asyncio/threads.hpp>
+#include <asyncio/threadsafe_queue.hpp>
 #include <asyncio/timeout.hpp>
 #include <asyncio/trace.hpp>
 #include <asyncio/wait.hpp>

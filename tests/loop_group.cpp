@@ -1,8 +1,14 @@
 #include <asyncio/loop_group.hpp>
+#include <asyncio/streams.hpp>
+#include <asyncio/threadsafe_queue.hpp>
 
 #include "test.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <csignal>
 #include <thread>
 
 BOOST_AUTO_TEST_SUITE(loop_group)
@@ -155,6 +161,157 @@ BOOST_AUTO_TEST_CASE(several_failures_arrive_as_an_exception_group) {
   } catch (const asyncio::exception_group& g) {
     BOOST_TEST(g.exceptions().size() == 2u);
   }
+}
+
+namespace {
+
+// Two loops serve one port with reuse_port; each connection is answered with the loop's index.
+struct two_servers {
+  asyncio::threadsafe_queue<std::uint16_t> port;  // loop 0 to loop 1: where to listen
+  asyncio::threadsafe_queue<int> listening, done;
+  std::atomic<int> answered_by[2] = {0, 0};
+};
+
+asyncio::coroutine<void> answer_index(std::size_t i, asyncio::stream_reader,
+                                      asyncio::stream_writer w) {
+  w.write(std::to_string(i));
+  co_await w.drain();
+}
+
+asyncio::coroutine<asyncio::server> serve(std::size_t i, std::uint16_t port) {
+  co_return co_await asyncio::start_server(
+      [i](asyncio::stream_reader r, asyncio::stream_writer w) {
+        return answer_index(i, std::move(r), std::move(w));
+      },
+      "127.0.0.1", port, {.reuse_port = true});
+}
+
+asyncio::coroutine<void> reuse_port_main(two_servers* s, std::size_t i) {
+  if (i == 1) {
+    auto port = co_await s->port.get();
+    auto srv = co_await serve(1, port);
+    s->listening.put_nowait(1);
+    co_await s->done.get();
+    srv.close();
+    co_return;
+  }
+  auto srv = co_await serve(0, 0);
+  s->port.put_nowait(srv.port());
+  co_await s->listening.get();
+  for (int c = 0; c < 64; ++c) {
+    auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    auto index = co_await reader.read();
+    ++s->answered_by[std::stoi(index)];
+    writer.close();
+  }
+  s->done.put_nowait(0);
+  srv.close();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(reuse_port_servers_on_two_loops_both_get_connections) {
+  two_servers s;
+  asyncio::loop_group group(2);
+  group.run([&s](asyncio::event_loop&, std::size_t i) { return reuse_port_main(&s, i); });
+  BOOST_TEST(s.answered_by[0] + s.answered_by[1] == 64);
+  // The kernel spreads them by a hash of each connection's address: all 64 on one side
+  // has a chance of 2^-63.
+  BOOST_TEST(s.answered_by[0] > 0);
+  BOOST_TEST(s.answered_by[1] > 0);
+}
+
+namespace {
+
+std::atomic<int> waiting_mains = 0;
+
+// Waits; cancelled, writes "i" to `out` and re-raises. Main 0 sends SIGINT once both wait.
+asyncio::coroutine<void> interrupted_main(int out, std::size_t i) {
+  ++waiting_mains;
+  if (i == 0) {
+    co_await test::until([] { return waiting_mains.load() == 2; });
+    ::kill(::getpid(), SIGINT);
+  }
+  try {
+    co_await asyncio::sleep(3600s);
+  } catch (const asyncio::cancelled_error&) {
+    (void)!::write(out, i == 0 ? "0" : "1", 1);
+    throw;
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ctrl_c_cancels_every_loops_main_then_the_process_dies_of_sigint) {
+  int pipe_fds[2];
+  BOOST_REQUIRE(::pipe(pipe_fds) == 0);
+  pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    ::signal(SIGINT, SIG_DFL);  // as a shell starts a program
+    sigset_t set;
+    ::sigemptyset(&set);
+    ::sigaddset(&set, SIGINT);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    try {
+      asyncio::loop_group group(2);
+      int out = pipe_fds[1];
+      group.run([out](asyncio::event_loop&, std::size_t i) { return interrupted_main(out, i); });
+    } catch (...) {
+    }
+    ::_exit(0);  // reached only if run() did not re-raise the signal
+  }
+  ::close(pipe_fds[1]);
+  std::string cleaned;
+  char c;
+  while (::read(pipe_fds[0], &c, 1) == 1) cleaned += c;
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  std::sort(cleaned.begin(), cleaned.end());
+  BOOST_TEST(cleaned == "01");  // both mains cancelled, each cleaned up
+  BOOST_TEST(WIFSIGNALED(status));
+  BOOST_TEST(WTERMSIG(status) == SIGINT);
+}
+
+namespace {
+
+asyncio::coroutine<void> waits_for(asyncio::event* e) { co_await e->wait(); }
+
+}  // namespace
+
+// In debug mode, a loop's primitive touched from another thread while its tasks wait on it
+// raises an error naming it, instead of racing; used rightly, it works as before.
+CO_TEST_CASE(debug_mode_names_a_primitive_touched_from_another_thread) {
+  asyncio::get_running_loop().set_debug(true);
+  asyncio::event ready;
+  asyncio::queue<int> q;
+  auto waiting = asyncio::create_task(waits_for(&ready));
+  auto getting = asyncio::create_task(q.get());
+  co_await asyncio::sleep(0s);
+  std::string event_error, queue_error;
+  std::thread([&] {
+    try {
+      ready.set();
+    } catch (const std::runtime_error& e) {
+      event_error = e.what();
+    }
+    try {
+      q.put_nowait(1);
+    } catch (const std::runtime_error& e) {
+      queue_error = e.what();
+    }
+  }).join();
+  BOOST_TEST(event_error.find("event used from a thread other than its loop's") !=
+             std::string::npos);
+  BOOST_TEST(queue_error.find("queue.get used from a thread") != std::string::npos);
+  BOOST_TEST(!waiting.done());
+  BOOST_TEST(q.empty());  // refused before anything changed
+  ready.set();            // from the loop's own thread
+  co_await *waiting;
+  q.put_nowait(2);
+  BOOST_TEST(co_await *getting == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

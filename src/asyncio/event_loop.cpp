@@ -356,6 +356,18 @@ std::vector<task<void>> event_loop::all_tasks() {
 
 event_loop* detail::running_loop() noexcept { return asyncio::running_loop; }
 
+std::thread::id detail::debug_owner() noexcept {
+  auto* loop = asyncio::running_loop;
+  return loop && loop->get_debug() ? std::this_thread::get_id() : std::thread::id{};
+}
+
+void detail::throw_wrong_thread(const char* what) {
+  throw std::runtime_error(std::string("asyncio debug mode: ") + what +
+                           " used from a thread other than its loop's; a loop's primitives are "
+                           "for its own tasks (from other threads: call_soon_threadsafe, or a "
+                           "threadsafe_queue between loops)");
+}
+
 void detail::schedule(event_loop& loop, ready_node& n) { loop.schedule(n); }
 
 void detail::add_timer(event_loop& loop, timer_entry& e) { loop.add_timer(e); }

@@ -23,6 +23,7 @@ coroutine<void> lock::acquire() {
 }
 
 void lock::release() {
+  waiters_.check_thread();  // debug mode: before anything changes
   if (!locked_) throw std::runtime_error("Lock is not acquired.");
   locked_ = false;
   waiters_.wake_first();
@@ -41,6 +42,7 @@ coroutine<void> event::wait() {
 }
 
 void event::set() {
+  waiters_.check_thread();
   if (set_) return;
   set_ = true;
   waiters_.wake_all();
@@ -91,6 +93,7 @@ coroutine<void> semaphore::acquire() {
 }
 
 void semaphore::release() {
+  waiters_.check_thread();
   if (bound_ && value_ >= *bound_)
     throw std::invalid_argument("BoundedSemaphore released too many times");
   ++value_;

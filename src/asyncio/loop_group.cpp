@@ -2,7 +2,10 @@
 
 #include <asyncio/run.hpp>
 
+#include <boost/asio/io_context.hpp>
+
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -26,13 +29,21 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
   std::mutex m;
   std::vector<bool> ended(n, false);  // under m: a loop whose main has ended takes no posts
 
-  // A main failed: every other main still running is cancelled, on its own loop.
-  auto cancel_others = [&](std::size_t failed) {
+  // Every main still running but `spared` is cancelled, on its own loop.
+  auto cancel_others = [&](std::size_t spared, const char* reason) {
     std::lock_guard lock(m);
     for (std::size_t j = 0; j < n; ++j)
-      if (j != failed && !ended[j])
-        loops_[j]->call_soon_threadsafe([&mains, j] { mains[j]->cancel(); });
+      if (j != spared && !ended[j])
+        loops_[j]->call_soon_threadsafe([&mains, j, reason] { mains[j]->cancel(reason); });
   };
+
+  // Ctrl-C cancels every main, as asyncio::run's does its one. The calling thread waits for
+  // it while the loops run, so that it is heard as long as any of them runs.
+  boost::asio::io_context watcher;
+  std::atomic<std::size_t> running = n;
+  detail::interrupt_guard interrupt(
+      watcher, false, [&](const char* reason) { cancel_others(n, reason); },
+      [](int) { return false; });
 
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < n; ++i)
@@ -44,7 +55,7 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
           std::lock_guard lock(m);
           ended[i] = true;
         }
-        if (!t.cancelled() && t.exception()) cancel_others(i);
+        if (!t.cancelled() && t.exception()) cancel_others(i, "");
       });
       try {
         detail::run_to_end(loop, *mains[i]);
@@ -52,8 +63,12 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
       } catch (...) {  // the loop was stopped under its main: that loop's failure
         errors[i] = std::current_exception();
       }
+      if (--running == 0) watcher.stop();
     });
+  watcher.run();  // at once if SIGINT was not ours to handle
   for (auto& t : threads) t.join();
+  interrupt.reraise_if_interrupted(
+      std::any_of(mains.begin(), mains.end(), [](const auto& t) { return t->cancelled(); }));
 
   std::vector<std::exception_ptr> failed;
   for (auto& e : errors)

@@ -100,7 +100,9 @@ public:
   /// run(main): main(loop, index) as the main task of every loop at once, each on its own
   /// thread; returns when all have ended, and every loop is closed (its leftover tasks
   /// cancelled, as asyncio::run does). As a task_group: one main that fails cancels the
-  /// others; its error is rethrown, several arrive as an exception_group. Once only.
+  /// others; its error is rethrown, several arrive as an exception_group. Ctrl-C (SIGINT, if
+  /// it has its default action) cancels every main, and then the process dies of it, as
+  /// asyncio::run's does. Once only.
   void run(std::function<coroutine<void>(event_loop&, std::size_t)> main);
 
 private:

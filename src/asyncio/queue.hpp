@@ -115,6 +115,7 @@ public:
 
   /// Queue.put_nowait(item): queue_full if full, queue_shut_down after shutdown().
   void put_nowait(T item) {
+    getters_.check_thread();  // before anything changes
     if (shut_down_) throw queue_shut_down();
     if (full()) throw queue_full();
     if constexpr (has_put<Order, T>)
@@ -128,6 +129,7 @@ public:
 
   /// Queue.get_nowait(): queue_empty if empty (queue_shut_down if also shut down).
   T get_nowait() {
+    putters_.check_thread();
     if (empty()) {
       if (shut_down_) throw queue_shut_down();
       throw queue_empty();

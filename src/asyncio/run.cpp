@@ -8,11 +8,18 @@
 namespace asyncio::detail {
 
 interrupt_guard::interrupt_guard(event_loop& loop, task<> main, bool sigterm)
-    : loop_(loop), main_(std::move(main)) {
+    : interrupt_guard(
+          loop.context(), sigterm, [main](const char* reason) mutable { main.cancel(reason); },
+          [&loop](int sig) { return has_signal_handler(loop, sig); }) {}
+
+interrupt_guard::interrupt_guard(boost::asio::io_context& context, bool sigterm,
+                                 std::function<void(const char*)> cancel,
+                                 std::function<bool(int)> stand_aside)
+    : cancel_(std::move(cancel)), stand_aside_(std::move(stand_aside)) {
   for (int sig : {SIGINT, sigterm ? SIGTERM : 0}) {
     struct sigaction current {};
     if (sig && ::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-      if (!signals_) signals_.emplace(loop.context());
+      if (!signals_) signals_.emplace(context);
       signals_->add(sig);
     }
   }
@@ -24,20 +31,20 @@ interrupt_guard::~interrupt_guard() = default;
 void interrupt_guard::arm() {
   signals_->async_wait([this](boost::system::error_code ec, int sig) {
     if (ec) return;
-    if (has_signal_handler(loop_, sig)) return arm();  // the program's own handler has it
+    if (stand_aside_(sig)) return arm();  // the program's own handler has it
     if (interrupted_by_) {  // the second one: the user does not want to wait for cleanup
       signals_.reset();
       std::raise(sig);
       return;
     }
     interrupted_by_ = sig;
-    main_.cancel(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
+    cancel_(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
     arm();
   });
 }
 
-void interrupt_guard::reraise_if_interrupted() {
-  if (!interrupted_by_ || !main_.cancelled()) return;
+void interrupt_guard::reraise_if_interrupted(bool main_cancelled) {
+  if (!interrupted_by_ || !main_cancelled) return;
   signals_.reset();  // gives the signal back its default action
   std::signal(interrupted_by_, SIG_DFL);
   std::raise(interrupted_by_);

@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <exception>
+#include <functional>
 #include <optional>
 
 namespace asyncio {
@@ -19,19 +20,24 @@ namespace detail {
 class interrupt_guard {
 public:
   interrupt_guard(event_loop& loop, task<> main, bool sigterm);
+  /// The same for any main(s): the signals are waited for on `context`, and the first one
+  /// calls cancel(reason) unless stand_aside(sig) says another handler has it.
+  interrupt_guard(boost::asio::io_context& context, bool sigterm,
+                  std::function<void(const char* reason)> cancel,
+                  std::function<bool(int sig)> stand_aside);
   ~interrupt_guard();
   interrupt_guard(const interrupt_guard&) = delete;
   interrupt_guard& operator=(const interrupt_guard&) = delete;
 
-  /// If a signal cancelled the main task, dies of it now (the shell reports 128 + its number),
-  /// as a Python program does when KeyboardInterrupt reaches the top.
-  void reraise_if_interrupted();
+  /// If a signal came and cancelled the main task(s), dies of it now (the shell reports 128 +
+  /// its number), as a Python program does when KeyboardInterrupt reaches the top.
+  void reraise_if_interrupted(bool main_cancelled);
 
 private:
   void arm();
 
-  event_loop& loop_;
-  task<> main_;
+  std::function<void(const char*)> cancel_;
+  std::function<bool(int)> stand_aside_;
   std::optional<boost::asio::signal_set> signals_;
   int interrupted_by_ = 0;
 };
@@ -67,7 +73,7 @@ T run(coroutine<T> main, run_options options = {}) {
   {
     detail::interrupt_guard interrupt(loop, main_task, options.cancel_on_sigterm);
     detail::run_to_end(loop, main_task);
-    interrupt.reraise_if_interrupted();
+    interrupt.reraise_if_interrupted(main_task.cancelled());
   }
   return main_task.result();
 }

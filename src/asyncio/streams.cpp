@@ -21,6 +21,7 @@
 
 #include <openssl/x509v3.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -548,12 +549,19 @@ coroutine<tcp::socket> connect(std::string host, std::uint16_t port) {
 }
 
 coroutine<std::shared_ptr<detail::server_state>> listen(client_connected_cb cb, std::string host,
-                                                        std::uint16_t port, std::size_t limit) {
+                                                        std::uint16_t port, server_options options,
+                                                        std::size_t limit) {
   auto endpoints = co_await detail::resolve<tcp>(host, port);
   tcp::acceptor acceptor(get_running_loop().get_executor());
   const tcp::endpoint at = *endpoints.begin();
   acceptor.open(at.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
+  if (options.reuse_port) {  // Asio has no public option for it
+    int on = 1;
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+      throw_error(boost::system::error_code(errno, boost::system::system_category()),
+                  "setsockopt(SO_REUSEPORT)");
+  }
   acceptor.bind(at);
   acceptor.listen(asio::socket_base::max_listen_connections);
   co_return std::make_shared<detail::server_state>(std::move(acceptor), std::move(cb), limit);
@@ -582,13 +590,19 @@ coroutine<std::pair<stream_reader, stream_writer>> open_connection(std::string h
 
 coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
                                std::size_t limit) {
-  auto state = co_await listen(std::move(cb), std::move(host), port, limit);
+  auto state = co_await listen(std::move(cb), std::move(host), port, {}, limit);
   co_return state->start();
 }
 
 coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
-                               ssl_options ssl, std::size_t limit) {
-  auto state = co_await listen(std::move(cb), std::move(host), port, limit);
+                               server_options options, std::size_t limit) {
+  auto state = co_await listen(std::move(cb), std::move(host), port, options, limit);
+  co_return state->start();
+}
+
+coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
+                               ssl_options ssl, server_options options, std::size_t limit) {
+  auto state = co_await listen(std::move(cb), std::move(host), port, options, limit);
   state->tls = ssl.context;
   state->handshake_timeout = ssl.handshake_timeout;
   co_return state->start();

@@ -148,10 +148,27 @@ private:
 [[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
                                              std::uint16_t port, std::size_t limit = stream_limit);
 
+/// start_server's other keyword arguments. (Trivial members only: g++ 12 mishandles an
+/// aggregate temporary that owns memory inside a co_await statement.)
+struct server_options {
+  /// reuse_port=True (SO_REUSEPORT): several loops, or processes, listen on the same port and
+  /// the kernel spreads the connections among them (one loop per core, loop_group.hpp).
+  bool reuse_port = false;
+};
+
+/// start_server(cb, host, port, reuse_port=True, ...).
+/// @code
+/// auto srv = co_await asyncio::start_server(handle_echo, "0.0.0.0", 8888, {.reuse_port = true});
+/// @endcode
+[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
+                                             std::uint16_t port, server_options options,
+                                             std::size_t limit = stream_limit);
+
 /// start_server(cb, host, port, ssl=ctx): the same over TLS; each connection's handshake runs
 /// in its own task, before cb. One that fails is logged and closed; the others are served on.
 [[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
                                              std::uint16_t port, ssl_options ssl,
+                                             server_options options = {},
                                              std::size_t limit = stream_limit);
 
 /// asyncio.start_unix_server(cb, path): listens on a Unix socket at path. A socket file

@@ -5,6 +5,7 @@
 // through task.hpp) can use them too. Defined in event_loop.cpp.
 
 #include <cstdint>
+#include <thread>
 
 namespace asyncio {
 
@@ -33,6 +34,12 @@ std::uint32_t trace_id(const event_loop& loop) noexcept;
 bool instrumented(const event_loop& loop) noexcept;
 /// loop.add_signal_handler(sig, ...) holds a handler: run()'s Ctrl-C handling stands aside.
 bool has_signal_handler(const event_loop& loop, int sig) noexcept;
+/// In debug mode, the running loop's thread, to which a primitive awaited now is bound (see
+/// waiter_queue); else no thread, and primitives are not checked.
+std::thread::id debug_owner() noexcept;
+/// A primitive of one loop (`what`: "lock", "queue.get", ...) touched from another thread:
+/// std::runtime_error, naming it and the way out.
+[[noreturn]] void throw_wrong_thread(const char* what);
 /// Debug mode or tracing: runs one step of `task` (null: a plain callback), warns if it was
 /// slow (debug) and records it (tracing).
 void run_instrumented_step(event_loop& loop, const task_state_base* task, void (*step)(void*),

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <asyncio/detail/loop_hooks.hpp>
 #include <asyncio/detail/operation.hpp>
 
 #include <boost/asio/post.hpp>
@@ -9,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <thread>
 
 namespace asyncio::detail {
 
@@ -68,10 +70,17 @@ public:
   };
 
   /// Parks the awaiting coroutine in `node` (which must outlive the wait) at the back.
-  [[nodiscard]] wait_op wait(wait_node& node) noexcept { return {this, &node}; }
+  [[nodiscard]] wait_op wait(wait_node& node) {
+    if (nodes_.empty())
+      owner_ = debug_owner();  // idle, it may change loops (one at a time)
+    else
+      check_thread();
+    return {this, &node};
+  }
 
   /// Wakes up to n waiters that still wait, oldest first; how many it woke.
   std::size_t wake(std::size_t n) {
+    check_thread();
     std::size_t woken = 0;
     for (auto it = nodes_.begin(); it != nodes_.end() && woken < n;) {
       wait_node& node = *it++;  // resuming is a post: the list stays as it is meanwhile
@@ -90,6 +99,14 @@ public:
   std::size_t wake_all() { return wake(static_cast<std::size_t>(-1)); }
   /// True if some queued waiter has not been cancelled (Python: `any(not w.cancelled())`).
   bool any_waiting() const noexcept { return !nodes_.empty(); }
+
+  /// Debug mode: a primitive with waiters is bound to their loop's thread (Python binds it to
+  /// the loop of its first waiter); any other thread touching it gets an error, not a race.
+  /// wait() and wake() check; a primitive calls it first where it changes more than waiters.
+  void check_thread() const {
+    if (owner_ != std::thread::id{} && !nodes_.empty() && owner_ != std::this_thread::get_id())
+      throw_wrong_thread(what_);
+  }
 
 private:
   using list = boost::intrusive::list<wait_node, boost::intrusive::constant_time_size<false>>;
@@ -146,6 +163,7 @@ private:
 
   list nodes_;
   const char* what_;
+  std::thread::id owner_;  // see check_thread()
 };
 
 }  // namespace asyncio::detail

@@ -1,0 +1,182 @@
+#pragma once
+
+// A queue between loops (Python's janus, for asyncio loops on several threads): tasks on any
+// loop of a loop_group put and get, waiting as asyncio.Queue's do. One mutex guards the items
+// and the waiters; a waiter is woken on its own loop, by one call_soon_threadsafe when the
+// waker runs on another thread and by nothing but the waiter's event when on the same one.
+
+#include <asyncio/coroutine.hpp>
+#include <asyncio/errors.hpp>
+#include <asyncio/event_loop.hpp>
+#include <asyncio/locks.hpp>
+
+#include <boost/circular_buffer.hpp>
+#include <boost/intrusive/list.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
+
+namespace asyncio {
+
+/// threadsafe_queue<T>: asyncio.Queue (FIFO) whose put/get may be awaited from tasks of any
+/// loop, and whose *_nowait calls may come from any thread. Cancellation-safe as queue<T>: a
+/// cancelled get() loses no item, a cancelled put() keeps no slot, and a waiter woken and then
+/// cancelled hands its wake-up to the next one. No task_done()/join(): count across loops
+/// yourself. The queue must outlive every task and thread that uses it.
+/// @code
+/// asyncio::threadsafe_queue<int> q(100);  // shared by the loops of a loop_group
+/// co_await q.put(1);                      // on one loop
+/// int x = co_await q.get();               // on another
+/// @endcode
+template <class T>
+class threadsafe_queue {
+public:
+  /// maxsize 0: unbounded.
+  explicit threadsafe_queue(std::size_t maxsize = 0) : maxsize_(maxsize) {}
+  threadsafe_queue(const threadsafe_queue&) = delete;
+  threadsafe_queue& operator=(const threadsafe_queue&) = delete;
+
+  std::size_t maxsize() const noexcept { return maxsize_; }
+  /// A snapshot: other threads may change it at once.
+  std::size_t qsize() const {
+    std::lock_guard lock(m_);
+    return items_.size();
+  }
+  bool empty() const { return qsize() == 0; }
+  bool full() const {
+    std::lock_guard lock(m_);
+    return is_full();
+  }
+
+  /// Queue.put(item): waits while full; queue_shut_down after shutdown().
+  [[nodiscard]] coroutine<void> put(T item) {
+    for (;;) {
+      std::shared_ptr<waiter> w;
+      {
+        std::lock_guard lock(m_);
+        if (shut_down_) throw queue_shut_down();
+        if (!is_full()) {
+          push(std::move(item));
+          co_return;
+        }
+        w = wait_in(putters_);
+      }
+      co_await wait_woken(w, putters_, [this] { return !is_full(); });
+    }
+  }
+
+  /// Queue.get(): waits while empty; queue_shut_down once shut down and empty.
+  [[nodiscard]] coroutine<T> get() {
+    for (;;) {
+      std::shared_ptr<waiter> w;
+      {
+        std::lock_guard lock(m_);
+        if (!items_.empty()) co_return take();
+        if (shut_down_) throw queue_shut_down();
+        w = wait_in(getters_);
+      }
+      co_await wait_woken(w, getters_, [this] { return !items_.empty(); });
+    }
+  }
+
+  /// Queue.put_nowait(item), from any thread: queue_full if full, queue_shut_down after
+  /// shutdown().
+  void put_nowait(T item) {
+    std::lock_guard lock(m_);
+    if (shut_down_) throw queue_shut_down();
+    if (is_full()) throw queue_full();
+    push(std::move(item));
+  }
+
+  /// Queue.get_nowait(), from any thread: queue_empty if empty (queue_shut_down if also shut
+  /// down).
+  T get_nowait() {
+    std::lock_guard lock(m_);
+    if (items_.empty()) {
+      if (shut_down_) throw queue_shut_down();
+      throw queue_empty();
+    }
+    return take();
+  }
+
+  /// Queue.shutdown(immediate=False) (3.13), from any thread: put() fails from now on; every
+  /// waiter wakes (getters get the items left, then queue_shut_down). immediate: the items
+  /// left are dropped.
+  void shutdown(bool immediate = false) {
+    std::lock_guard lock(m_);
+    shut_down_ = true;
+    if (immediate) items_.clear();
+    while (!getters_.empty()) wake_first(getters_);
+    while (!putters_.empty()) wake_first(putters_);
+  }
+
+private:
+  /// A task waiting on its own loop. Shared with the post that wakes it, which may still be on
+  /// its way when the waiter, cancelled meanwhile, has left.
+  struct waiter : boost::intrusive::list_base_hook<>, std::enable_shared_from_this<waiter> {
+    explicit waiter(event_loop& l) : loop(&l) {}
+    event_loop* loop;
+    event woken_event;   // touched on `loop`'s thread only
+    bool woken = false;  // under m_
+  };
+  using waiters = boost::intrusive::list<waiter>;
+
+  bool is_full() const noexcept { return maxsize_ > 0 && items_.size() >= maxsize_; }
+
+  // The four below run under m_.
+  void push(T item) {
+    if (items_.full()) items_.set_capacity(std::max<std::size_t>(16, 2 * items_.capacity()));
+    items_.push_back(std::move(item));
+    if (!getters_.empty()) wake_first(getters_);
+  }
+  T take() {
+    T item = std::move(items_.front());
+    items_.pop_front();
+    if (!putters_.empty()) wake_first(putters_);
+    return item;
+  }
+  std::shared_ptr<waiter> wait_in(waiters& queue) {
+    auto w = std::make_shared<waiter>(get_running_loop());
+    queue.push_back(*w);
+    return w;
+  }
+  static void wake_first(waiters& queue) {
+    waiter& w = queue.front();
+    queue.pop_front();
+    w.woken = true;
+    if (w.loop == detail::running_loop())
+      w.woken_event.set();
+    else
+      w.loop->call_soon_threadsafe([w = w.shared_from_this()] { w->woken_event.set(); });
+  }
+
+  /// Waits on the loop for the wake-up. Cancelled: leaves the queue, or, if woken already and
+  /// what it was woken for is still there, hands the wake-up to the next waiter.
+  template <class Ready>
+  coroutine<void> wait_woken(std::shared_ptr<waiter> w, waiters& queue, Ready ready) {
+    std::exception_ptr error;
+    try {
+      co_await w->woken_event.wait();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (!error) co_return;
+    std::lock_guard lock(m_);
+    if (!w->woken)
+      queue.erase(queue.iterator_to(*w));
+    else if (ready() && !queue.empty())
+      wake_first(queue);
+    std::rethrow_exception(error);
+  }
+
+  mutable std::mutex m_;
+  boost::circular_buffer<T> items_;
+  std::size_t maxsize_;
+  waiters getters_, putters_;
+  bool shut_down_ = false;
+};
+
+}  // namespace asyncio
