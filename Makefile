@@ -40,6 +40,7 @@ demo: build-release
 	$(DEMOS)/producer_consumer --quiet
 	$(DEMOS)/timeouts_and_cancellation
 	$(DEMOS)/subprocesses --jobs 6
+	$(DEMOS)/one_loop_per_core
 	$(DEMOS)/udp_ping --pings 50
 	$(DEMOS)/echo_server --connections 100 | $(DEMOS)/echo_client --port - --clients 100
 	@echo

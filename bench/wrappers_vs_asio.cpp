@@ -8,9 +8,11 @@
 //       (raw: experimental::channel, try_send/try_receive first)
 //   W5  50 clients x N echo round trips over loopback, server on the same loop  us / round trip
 //       (streams against async_read_until / async_write)
-//   W5T W5 over TLS (the same two ssl::contexts on both sides: a certificate for     us / round
-//   trip
-//       127.0.0.1 signed by a CA made at start, verified by the clients)
+//   W5T W5 over TLS (the same two ssl::contexts on both sides: a certificate     us / round trip
+//       for 127.0.0.1 signed by a CA made at start, verified by the clients)
+//   W6  W1 on every loop of a loop_group at once, against on one loop         tasks/s, scaling
+//   W6E W5 on every loop (each listening with reuse_port), against one loop   trips/s, scaling
+//       (the asyncio-cpp side only: how one loop per core scales)
 //
 // Like with like: raw Asio runs as a real program does, with a timer on its io_context, so Asio's
 // reactor exists and its scheduler polls it (epoll_wait) between handlers, as it does under
@@ -52,8 +54,10 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 // ---- every heap allocation of the process, counted ----
 
@@ -526,6 +530,63 @@ sample w5_tls_raw(int trips) {
   return w5_raw<tls_socket>(trips);
 }
 
+// ---- W6: one loop per core: W1 and W5 on every loop of a loop_group at once ----
+
+asyncio::coroutine<void> w1_part(int n) { co_await w1_main(n); }  // checks its own sum
+
+// W1 with n tasks on each of `loops` loops at once: tasks/s over them all.
+sample w6_spawn(int n, int loops) {
+  asyncio::loop_group group(static_cast<std::size_t>(loops));
+  allocation_count allocs;
+  auto start = clock_type::now();
+  group.run([n](asyncio::event_loop&, std::size_t) { return w1_part(n); });
+  return {per(double(n) * loops, seconds_since(start)), allocs.per(double(n) * loops)};
+}
+
+// W5 on `loops` loops: each listens on one port (reuse_port) and runs its share of the 50
+// clients, whose connections the kernel spreads over the loops' servers. A loop closes its
+// server once every loop's clients are done.
+struct echo_group {
+  echo_group(int loops, int trips) : loops(loops), trips(trips), echoed(loops) {
+    for (int i = 0; i < loops; ++i)
+      finished.push_back(std::make_unique<asyncio::threadsafe_queue<int>>());
+  }
+  int loops, trips;
+  asyncio::threadsafe_queue<std::uint16_t> port;                          // loop 0's, to the others
+  std::vector<std::unique_ptr<asyncio::threadsafe_queue<int>>> finished;  // one per loop
+  std::vector<long> echoed;  // each loop's, touched by its thread only
+};
+
+asyncio::coroutine<void> w6_echo_part(echo_group* g, std::size_t i) {
+  std::uint16_t port = 0;
+  if (i > 0) port = co_await g->port.get();
+  auto server =
+      co_await asyncio::start_server(echo_session, "127.0.0.1", port, {.reuse_port = true});
+  if (i == 0)
+    for (int j = 1; j < g->loops; ++j) g->port.put_nowait(server.port());
+  std::vector<asyncio::task<>> clients;
+  for (int c = static_cast<int>(i); c < echo_clients; c += g->loops)
+    clients.push_back(
+        asyncio::create_task(echo_client(server.port(), false, g->trips, g->echoed[i])));
+  co_await asyncio::gather(std::move(clients));
+  for (auto& f : g->finished) f->put_nowait(1);
+  for (int j = 0; j < g->loops; ++j) co_await g->finished[i]->get();
+  server.close();
+}
+
+// Echo round trips per second over all loops.
+sample w6_echo(int trips, int loops) {
+  echo_group g(loops, trips);
+  asyncio::loop_group group(static_cast<std::size_t>(loops));
+  allocation_count allocs;
+  auto start = clock_type::now();
+  group.run([&g](asyncio::event_loop&, std::size_t i) { return w6_echo_part(&g, i); });
+  double units = double(echo_clients) * trips;
+  sample s{per(units, seconds_since(start)), allocs.per(units)};
+  check_echoed(std::accumulate(g.echoed.begin(), g.echoed.end(), 0L), trips);
+  return s;
+}
+
 // ---- heap allocations per uncontended operation, after a warm-up ----
 
 asyncio::coroutine<void> lock_cycle(asyncio::lock& l) {
@@ -560,6 +621,13 @@ struct workload {
   std::map<std::string, measure> sides;  // "raw-asio", "asyncio-cpp", maybe "raw-asio-no-reactor"
 };
 
+/// A workload run on 1 loop and on every loop of a loop_group: how it scales.
+struct scaling {
+  std::string id, title, unit;
+  int n;
+  sample (*measure)(int n, int loops);
+};
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -575,8 +643,45 @@ double cost_ratio(const workload& w, double a, double b) {
   return w.higher_is_better ? a / b : b / a;
 }
 
-int print_table(const std::vector<workload>& workloads, int repeat, const std::string& json_path,
-                int argc, char** argv) {
+/// W6: each scaling workload on 1 loop and on `loops`, alternating, medians; rate over all
+/// loops, and the factor.
+boost::json::array print_scaling(const std::vector<scaling>& workloads, int loops, int repeat) {
+  boost::json::array rows;
+  fmt::print("\n{:<26} {:>9} {:>11} {:>11} {:>8}\n", "one loop per core", "n", "1 loop",
+             fmt::format("{} loops", loops), "scaling");
+  for (const auto& w : workloads) {
+    std::vector<double> one, all;
+    for (int r = 0; r < repeat; ++r)
+      for (int k = 0; k < 2; ++k) {
+        bool group = (r + k) % 2 == 1;
+        auto s = demo::isolated([&] { return w.measure(w.n, group ? loops : 1); });
+        (group ? all : one).push_back(s.value);
+      }
+    double a = median(one), b = median(all);
+    fmt::print("{:<26} {:>9} {:>11.4g} {:>11.4g} {:>7.2f}x\n", w.id + " " + w.title, w.n, a, b,
+               b / a);
+    rows.push_back({{"workload", w.id},
+                    {"title", w.title},
+                    {"n", w.n},
+                    {"unit", w.unit},
+                    {"loops", loops},
+                    {"one_loop", a},
+                    {"all_loops", b},
+                    {"scaling", b / a},
+                    {"runs",
+                     {{"one_loop", boost::json::value_from(one)},
+                      {"all_loops", boost::json::value_from(all)}}}});
+  }
+  fmt::print(
+      "units: W6 tasks/s over all loops (n tasks on each), W6E echo round trips/s (50 clients\n"
+      "spread over the loops, each loop listening on one port with reuse_port); scaling = all\n"
+      "loops' rate over one loop's ({} cores here).\n",
+      std::thread::hardware_concurrency());
+  return rows;
+}
+
+int print_table(const std::vector<workload>& workloads, const std::vector<scaling>& scalings,
+                int loops, int repeat, const std::string& json_path, int argc, char** argv) {
   boost::json::array rows;
   fmt::print("{:<26} {:>9} {:>11} {:>11} {:>7}   {:>12}\n", "workload", "n", "raw Asio",
              "asyncio-cpp", "ratio", "allocs/unit");
@@ -619,6 +724,7 @@ int print_table(const std::vector<workload>& workloads, int repeat, const std::s
       "'raw without a reactor': an io_context with no timer or socket never polls epoll; no real\n"
       "program runs so (asyncio::run has a signal handler), shown for what it costs.\n",
       repeat);
+  auto scaled = print_scaling(scalings, loops, repeat);
 
   // Counts, not timings: one run of each is exact.
   const int cycles = 100'000;
@@ -633,6 +739,7 @@ int print_table(const std::vector<workload>& workloads, int repeat, const std::s
     auto json = bench::stamp(argc, argv);
     json["repeat"] = repeat;
     json["results"] = rows;
+    json["scaling"] = scaled;
     json["allocations_per_uncontended_op"] = {{"lock_acquire_release", lock_allocs},
                                               {"queue_put_get", queue_allocs}};
     if (!demo::write_file(json_path, boost::json::serialize(json) + "\n")) return 1;
@@ -741,6 +848,7 @@ int print_instructions(const std::vector<workload>& workloads, int n, const std:
 int main(int argc, char** argv) {
   int spawn_n = 0, sleep_n = 0, memory_n = 0, handoff_n = 0, trips_n = 0, repeat = 0;
   int instructions_n = 0, one_n = 0;
+  int loops = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   std::string json_path, one_workload, one_side;
   demo::po::options_description options("Options");
   // clang-format off
@@ -750,6 +858,7 @@ int main(int argc, char** argv) {
       ("memory-tasks", demo::number(&memory_n, 1, 10'000'000)->default_value(100'000), "W3 tasks")
       ("round-trips", demo::number(&handoff_n, 1, 10'000'000)->default_value(500'000), "W4 round trips (2 handoffs each)")
       ("echo-trips", demo::number(&trips_n, 1, 10'000'000)->default_value(1'000), "W5 echo round trips per client (50 clients)")
+      ("loops", demo::number(&loops, 2, 256)->default_value(loops), "W6: the loop_group's loops (default: one per core, at least 2)")
       ("repeat", demo::number(&repeat, 1, 100)->default_value(5), "runs of each; the median is kept")
       ("json", demo::output(&json_path), "also write the results to this JSON file")
       ("instructions", demo::number(&instructions_n, 1, 1'000'000)->implicit_value(20'000),
@@ -807,6 +916,11 @@ int main(int argc, char** argv) {
        {{"raw-asio", w5_tls_raw}, {"asyncio-cpp", w5_tls_wrapped}}},
   };
 
+  const std::vector<scaling> scalings = {
+      {"W6", "spawn+yield+gather", "tasks/s", spawn_n, w6_spawn},
+      {"W6E", "echo, reuse_port", "round trips/s", trips_n, w6_echo},
+  };
+
   try {
     if (vm.count("instructions"))
       return print_instructions(workloads, instructions_n, json_path, argc, argv);
@@ -829,7 +943,7 @@ int main(int argc, char** argv) {
                                                  {"allocations_per_unit", s.allocations}}));
       return 0;
     }
-    return print_table(workloads, repeat, json_path, argc, argv);
+    return print_table(workloads, scalings, loops, repeat, json_path, argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
     return 1;

@@ -52,7 +52,8 @@ public:
                  s.end_ms - s.start_ms);
   }
 
-  /// Rows of `width` columns; solid = busy, light = not, blank = idle; the legend names them.
+  /// Rows of `width` columns; solid = busy, light = not, blank = idle; the legend names them
+  /// (not_busy "": no such spans, no legend for them).
   /// `axis_ms` > 0 sets the time the width stands for, so that several charts compare.
   void print_chart(int width, bool ascii, const char* busy = "working",
                    const char* not_busy = "waiting", double axis_ms = 0) const {
@@ -77,8 +78,8 @@ public:
       for (int c : cell) row += c == 2 ? solid : c == 1 ? light : " ";
       fmt::print("  {:<8}|{}|\n", actor, row);
     }
-    fmt::print("  {:<8} {} {}   {} {}   (1 column = {:.2g} ms)\n", "", solid, busy, light, not_busy,
-               per_column);
+    auto waiting = *not_busy ? fmt::format("{} {}   ", light, not_busy) : std::string();
+    fmt::print("  {:<8} {} {}   {}(1 column = {:.2g} ms)\n", "", solid, busy, waiting, per_column);
   }
 
 private:
