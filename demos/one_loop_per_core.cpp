@@ -143,8 +143,8 @@ result run_one_way(const settings& s, way w) {
     asyncio::run(jobs(&r, 0, 1, w == way::to_thread));
     out.way = w == way::to_thread ? "one loop + to_thread" : "one loop";
   }
-  out.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                    .count();
+  out.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   out.cpu_ms = cpu_ms() - cpu0;
   out.digest = r.digest;
   return out;
@@ -185,8 +185,8 @@ int main(int argc, char** argv) {
   for (const auto& r : results) axis = std::max(axis, r.wall_ms);
   fmt::print("  {:<22} {:>9} {:>9} {:>9} {:>9}\n", "way", "wall", "CPU", "CPU/wall", "speed-up");
   for (const auto& r : results)
-    fmt::print("  {:<22} {:>6.0f} ms {:>6.0f} ms {:>8.2f}x {:>8.2f}x\n", r.way, r.wall_ms,
-               r.cpu_ms, r.cpu_ms / r.wall_ms, base / r.wall_ms);
+    fmt::print("  {:<22} {:>6.0f} ms {:>6.0f} ms {:>8.2f}x {:>8.2f}x\n", r.way, r.wall_ms, r.cpu_ms,
+               r.cpu_ms / r.wall_ms, base / r.wall_ms);
   bool same = std::all_of(results.begin(), results.end(),
                           [&](const result& r) { return r.digest == results[0].digest; });
   fmt::print("\nEvery chunk hashed, the same digest all three ways: {} ({:016x})\n",

@@ -2,11 +2,12 @@
 #include <asyncio/streams.hpp>
 #include <asyncio/threadsafe_queue.hpp>
 
+#include "child.hpp"
 #include "test.hpp"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -135,6 +136,33 @@ BOOST_AUTO_TEST_CASE(run_on_gives_results_and_errors_across_loops_and_cancels_bo
       std::runtime_error);  // once only: the loops are closed
 }
 
+namespace {
+
+std::atomic<bool> main_1_ended = false;
+
+asyncio::coroutine<void> ends_at_once() {
+  main_1_ended = true;
+  co_return;
+}
+
+// Loop 1's main has ended: its loop still serves a run_on() until every main has ended.
+asyncio::coroutine<void> uses_loop_1_after_its_main(asyncio::loop_group* group, bool* ok) {
+  co_await test::until([] { return main_1_ended.load(); });
+  auto there = co_await asyncio::run_on((*group)[1], where_it_ran());
+  *ok = there != std::this_thread::get_id();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_loop_whose_main_has_ended_serves_the_others_until_all_have) {
+  asyncio::loop_group group(2);
+  bool ok = false;
+  group.run([&](asyncio::event_loop&, std::size_t i) {
+    return i == 0 ? uses_loop_1_after_its_main(&group, &ok) : ends_at_once();
+  });
+  BOOST_TEST(ok);
+}
+
 BOOST_AUTO_TEST_CASE(one_failing_loop_cancels_the_others_and_its_error_comes_out) {
   asyncio::loop_group group(3);
   BOOST_TEST(group.size() == 3u);
@@ -243,36 +271,17 @@ asyncio::coroutine<void> interrupted_main(int out, std::size_t i) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(ctrl_c_cancels_every_loops_main_then_the_process_dies_of_sigint) {
-  int pipe_fds[2];
-  BOOST_REQUIRE(::pipe(pipe_fds) == 0);
-  pid_t child = ::fork();
-  BOOST_REQUIRE(child >= 0);
-  if (child == 0) {
-    ::close(pipe_fds[0]);
-    ::signal(SIGINT, SIG_DFL);  // as a shell starts a program
-    sigset_t set;
-    ::sigemptyset(&set);
-    ::sigaddset(&set, SIGINT);
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  auto end = test::in_child(SIGINT, [](int out) {
     try {
       asyncio::loop_group group(2);
-      int out = pipe_fds[1];
       group.run([out](asyncio::event_loop&, std::size_t i) { return interrupted_main(out, i); });
     } catch (...) {
-    }
-    ::_exit(0);  // reached only if run() did not re-raise the signal
-  }
-  ::close(pipe_fds[1]);
-  std::string cleaned;
-  char c;
-  while (::read(pipe_fds[0], &c, 1) == 1) cleaned += c;
-  ::close(pipe_fds[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  std::sort(cleaned.begin(), cleaned.end());
-  BOOST_TEST(cleaned == "01");  // both mains cancelled, each cleaned up
-  BOOST_TEST(WIFSIGNALED(status));
-  BOOST_TEST(WTERMSIG(status) == SIGINT);
+    }  // the child exits 0 only if run() did not re-raise the signal
+  });
+  std::sort(end.written.begin(), end.written.end());
+  BOOST_TEST(end.written == "01");  // both mains cancelled, each cleaned up
+  BOOST_TEST(WIFSIGNALED(end.status));
+  BOOST_TEST(WTERMSIG(end.status) == SIGINT);
 }
 
 namespace {

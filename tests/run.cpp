@@ -1,5 +1,6 @@
 #include <asyncio/run.hpp>
 
+#include "child.hpp"
 #include "test.hpp"
 
 #include <sys/wait.h>
@@ -57,25 +58,8 @@ BOOST_AUTO_TEST_CASE(run_inside_a_running_loop_is_refused) {
 
 // In a child process: run(main, options) where main sends itself `sig` while it waits. What
 // main's cleanup wrote, and how the child ended.
-struct ending {
-  std::string cleanup;
-  int status;
-};
-
-ending send_while_main_waits(int sig, asyncio::run_options options) {
-  int pipe_fds[2];
-  BOOST_REQUIRE(::pipe(pipe_fds) == 0);
-  pid_t child = ::fork();
-  BOOST_REQUIRE(child >= 0);
-  if (child == 0) {
-    ::close(pipe_fds[0]);
-    // As a shell starts a program, whatever this runner inherited (a background job ignores
-    // SIGINT): the default action, unblocked.
-    ::signal(sig, SIG_DFL);
-    sigset_t set;
-    ::sigemptyset(&set);
-    ::sigaddset(&set, sig);
-    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+test::ending send_while_main_waits(int sig, asyncio::run_options options) {
+  return test::in_child(sig, [sig, options](int out) {
     auto amain = [](int out, int sig) -> asyncio::coroutine<void> {
       ::kill(::getpid(), sig);  // Ctrl-C, or a service manager's stop, while main waits
       try {
@@ -86,37 +70,29 @@ ending send_while_main_waits(int sig, asyncio::run_options options) {
       }
     };
     try {
-      asyncio::run(amain(pipe_fds[1], sig), options);
+      asyncio::run(amain(out, sig), options);
     } catch (...) {
-    }
-    ::_exit(0);  // reached only if run() did not re-raise the signal
-  }
-  ::close(pipe_fds[1]);
-  char buf[16] = {};
-  auto n = ::read(pipe_fds[0], buf, sizeof buf);
-  ::close(pipe_fds[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  return {std::string(buf, n > 0 ? n : 0), status};
+    }  // the child exits 0 only if run() did not re-raise the signal
+  });
 }
 
 BOOST_AUTO_TEST_CASE(ctrl_c_cancels_the_main_task_then_the_process_dies_of_sigint) {
   auto end = send_while_main_waits(SIGINT, {});
-  BOOST_TEST(end.cleanup == "cleanup");
+  BOOST_TEST(end.written == "cleanup");
   BOOST_TEST(WIFSIGNALED(end.status));
   BOOST_TEST(WTERMSIG(end.status) == SIGINT);  // the shell reports 130
 }
 
 BOOST_AUTO_TEST_CASE(with_cancel_on_sigterm_sigterm_cancels_the_main_task_as_ctrl_c_does) {
   auto end = send_while_main_waits(SIGTERM, {.cancel_on_sigterm = true});
-  BOOST_TEST(end.cleanup == "cleanup");
+  BOOST_TEST(end.written == "cleanup");
   BOOST_TEST(WIFSIGNALED(end.status));
   BOOST_TEST(WTERMSIG(end.status) == SIGTERM);
 }
 
 BOOST_AUTO_TEST_CASE(without_it_sigterm_ends_the_process_at_once) {
   auto end = send_while_main_waits(SIGTERM, {});
-  BOOST_TEST(end.cleanup == "");
+  BOOST_TEST(end.written == "");
   BOOST_TEST(WIFSIGNALED(end.status));
   BOOST_TEST(WTERMSIG(end.status) == SIGTERM);
 }

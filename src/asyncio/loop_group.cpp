@@ -26,15 +26,34 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
     throw std::runtime_error("loop_group::run(): the loops have run already");
   std::vector<std::optional<task<>>> mains(n);  // each touched on its own loop's thread only
   std::vector<std::exception_ptr> errors(n);
-  std::mutex m;
-  std::vector<bool> ended(n, false);  // under m: a loop whose main has ended takes no posts
 
-  // Every main still running but `spared` is cancelled, on its own loop.
-  auto cancel_others = [&](std::size_t spared, const char* reason) {
-    std::lock_guard lock(m);
+  // Every main but `spared` is cancelled, on its own loop (a main already done ignores it).
+  auto cancel_mains = [&](std::size_t spared, const char* reason) {
     for (std::size_t j = 0; j < n; ++j)
-      if (j != spared && !ended[j])
+      if (j != spared)
         loops_[j]->call_soon_threadsafe([&mains, j, reason] { mains[j]->cancel(reason); });
+  };
+
+  // The loops end together, in two steps: each runs until every main has ended, then until
+  // every loop's leftover tasks have unwound. A loop whose own work is done still serves the
+  // others meanwhile: a run_on() into it, a threadsafe_queue's wake-up, a cleanup's await.
+  std::mutex m;
+  std::size_t mains_left = n, cleanups_left = n;  // under m
+  auto count_down = [&](std::size_t& left) {
+    bool last;
+    {
+      std::lock_guard lock(m);
+      last = --left == 0;
+    }
+    if (last)
+      for (auto& loop : loops_) loop->call_soon_threadsafe([l = loop.get()] { l->stop(); });
+  };
+  auto run_until_none_left = [&](event_loop& loop, const std::size_t& left) {
+    for (;;) {  // a stop() from the program itself does not end a step early
+      loop.run_forever();
+      std::lock_guard lock(m);
+      if (left == 0) return;
+    }
   };
 
   // Ctrl-C cancels every main, as asyncio::run's does its one. The calling thread waits for
@@ -42,7 +61,7 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
   boost::asio::io_context watcher;
   std::atomic<std::size_t> running = n;
   detail::interrupt_guard interrupt(
-      watcher, false, [&](const char* reason) { cancel_others(n, reason); },
+      watcher, false, [&](const char* reason) { cancel_mains(n, reason); },
       [](int) { return false; });
 
   std::vector<std::thread> threads;
@@ -51,18 +70,21 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
       auto& loop = *loops_[i];
       mains[i] = loop.create_task(main(loop, i), "main " + std::to_string(i));
       mains[i]->add_done_callback([&, i](task<> t) {
-        {
-          std::lock_guard lock(m);
-          ended[i] = true;
-        }
-        if (!t.cancelled() && t.exception()) cancel_others(i, "");
+        if (!t.cancelled() && t.exception()) cancel_mains(i, "");
+        count_down(mains_left);
       });
-      try {
-        detail::run_to_end(loop, *mains[i]);
-        if (!mains[i]->cancelled()) errors[i] = mains[i]->exception();
-      } catch (...) {  // the loop was stopped under its main: that loop's failure
-        errors[i] = std::current_exception();
-      }
+      run_until_none_left(loop, mains_left);
+      auto leftovers = detail::cancel_leftovers(loop);
+      if (leftovers.empty())
+        count_down(cleanups_left);
+      else
+        loop.create_task(detail::wait_for_all(leftovers)).add_done_callback([&](task<>) {
+          count_down(cleanups_left);
+        });
+      run_until_none_left(loop, cleanups_left);
+      detail::log_leftover_errors(leftovers);
+      loop.close();
+      if (!mains[i]->cancelled()) errors[i] = mains[i]->exception();
       if (--running == 0) watcher.stop();
     });
   watcher.run();  // at once if SIGINT was not ours to handle

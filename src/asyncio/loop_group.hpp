@@ -99,10 +99,12 @@ public:
 
   /// run(main): main(loop, index) as the main task of every loop at once, each on its own
   /// thread; returns when all have ended, and every loop is closed (its leftover tasks
-  /// cancelled, as asyncio::run does). As a task_group: one main that fails cancels the
-  /// others; its error is rethrown, several arrive as an exception_group. Ctrl-C (SIGINT, if
-  /// it has its default action) cancels every main, and then the process dies of it, as
-  /// asyncio::run's does. Once only.
+  /// cancelled, as asyncio::run does). A loop whose main has ended runs on until every main
+  /// has, so that the others may still use it (run_on, a threadsafe_queue), and until every
+  /// loop's leftover tasks have unwound; loop.stop() does not end it earlier. As a task_group: one
+  /// main that fails cancels the others; its error is rethrown, several arrive as an
+  /// exception_group. Ctrl-C (SIGINT, if it has its default action) cancels every main, and then
+  /// the process dies of it, as asyncio::run's does. Once only.
   void run(std::function<coroutine<void>(event_loop&, std::size_t)> main);
 
 private:

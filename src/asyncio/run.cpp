@@ -50,23 +50,32 @@ void interrupt_guard::reraise_if_interrupted(bool main_cancelled) {
   std::raise(interrupted_by_);
 }
 
-namespace {
+std::vector<task<>> cancel_leftovers(event_loop& loop) {
+  auto tasks = loop.all_tasks();
+  for (auto& t : tasks) t.cancel();
+  return tasks;
+}
 
 coroutine<void> wait_for_all(std::vector<task<>> tasks) {
   co_await wait_op(states_of(tasks), {wait_until::all_completed, true});
 }
 
-// Python's asyncio.runners._cancel_all_tasks.
-void cancel_all_tasks(event_loop& loop) {
-  auto tasks = loop.all_tasks();
-  if (tasks.empty()) return;
-  for (auto& t : tasks) t.cancel();
-  loop.run_until_complete(wait_for_all(tasks));
-  for (auto& t : tasks)
+void log_leftover_errors(const std::vector<task<>>& tasks) {
+  for (const auto& t : tasks)
     if (!t.cancelled())
       if (auto error = t.exception())
         log().error("unhandled exception during asyncio::run() shutdown: {}: {}", t.get_name(),
                     describe(error));
+}
+
+namespace {
+
+// Python's asyncio.runners._cancel_all_tasks.
+void cancel_all_tasks(event_loop& loop) {
+  auto tasks = cancel_leftovers(loop);
+  if (tasks.empty()) return;
+  loop.run_until_complete(wait_for_all(tasks));
+  log_leftover_errors(tasks);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <vector>
 
 namespace asyncio {
 
@@ -45,6 +46,13 @@ private:
 /// The end of run(): the main task to its end, then cancel what is left and wait for it,
 /// join the default executor, close the loop. Rethrows if the loop stopped before main ended.
 void run_to_end(event_loop& loop, const task<>& main);
+
+// run_to_end's shutdown in steps, for loops that end together (loop_group): the tasks left on
+// the loop, each cancelled; a coroutine awaiting them all; their errors logged, as
+// asyncio.run's _cancel_all_tasks does.
+std::vector<task<>> cancel_leftovers(event_loop& loop);
+coroutine<void> wait_for_all(std::vector<task<>> tasks);
+void log_leftover_errors(const std::vector<task<>>& tasks);
 
 }  // namespace detail
 
