@@ -50,6 +50,7 @@ demo: build-release
 	@echo "  $(DEMOS)/threads_vs_coroutines --threads 10000 --coroutines 1000000"
 	@echo "  $(DEMOS)/threads_vs_processes --workers 8 --increments 10000000"
 	@echo "  $(DEMOS)/producer_consumer --producers 5 --items 20 --maxsize 2"
+	@echo "  $(DEMOS)/one_loop_per_core --jobs 32 --chunk-kib 8192 --loops 2"
 	@echo "  $(DEMOS)/echo_server --connections 2000 | $(DEMOS)/echo_client --port - --clients 2000"
 	@echo "  $(DEMOS)/echo_server --tls | $(DEMOS)/echo_client --port - --tls        (or --unix /tmp/echo.sock)"
 
