@@ -44,7 +44,7 @@ asyncio::coroutine<void> waits_then_cleans_up(std::atomic<int>* started,
 struct shared {
   asyncio::loop_group* group;
   std::atomic<int> started = 0, cleaned = 0;
-  std::atomic<bool> ok = false;
+  std::atomic<bool> ok = false, back_ok = false;
   asyncio::event* loop_1_may_end = nullptr;  // loop 1's, set from loop 1's thread only
 };
 
@@ -81,9 +81,25 @@ asyncio::coroutine<void> from_loop_0(shared* s) {
   co_await asyncio::run_on(other, let_loop_1_end(s));
 }
 
+asyncio::coroutine<int> cancelled_there() {
+  co_await asyncio::sleep(0s);
+  throw asyncio::cancelled_error();
+}
+
+// The other way: from loop 1 to loop 0, a result, and a remote task that ends cancelled
+// (the awaiter gets cancelled_error, as awaiting a cancelled task in Python).
 asyncio::coroutine<void> on_loop_1(shared* s) {
   asyncio::event may_end;
   s->loop_1_may_end = &may_end;
+  auto& loop_0 = (*s->group)[0];
+  auto there = co_await asyncio::run_on(loop_0, where_it_ran());
+  bool cancelled = false;
+  try {
+    co_await asyncio::run_on(loop_0, cancelled_there());
+  } catch (const asyncio::cancelled_error&) {
+    cancelled = true;
+  }
+  s->back_ok = there != std::this_thread::get_id() && cancelled;
   co_await may_end.wait();
 }
 
@@ -130,6 +146,7 @@ BOOST_AUTO_TEST_CASE(run_on_gives_results_and_errors_across_loops_and_cancels_bo
   s.group = &group;
   group.run([&s](asyncio::event_loop&, std::size_t i) { return two_mains(&s, i); });
   BOOST_TEST(s.ok.load());
+  BOOST_TEST(s.back_ok.load());
   BOOST_TEST(s.cleaned.load() == 1);
   BOOST_CHECK_THROW(
       group.run([](asyncio::event_loop&, std::size_t) { return fails_once_all_began(0, 1); }),
