@@ -196,6 +196,22 @@ BOOST_AUTO_TEST_CASE(one_failing_loop_cancels_the_others_and_its_error_comes_out
   BOOST_TEST(cancelled.load() == 2);
 }
 
+// A main function that throws instead of giving a coroutine fails its loop, as a main would,
+// and the other main (waiting an hour) is cancelled: run() returns.
+BOOST_AUTO_TEST_CASE(a_main_that_throws_at_once_fails_its_loop) {
+  asyncio::loop_group group(2);
+  std::atomic<int> cancelled = 0;  // 0 or 1: cancelled before its first step, it never runs
+  try {
+    group.run([&cancelled](asyncio::event_loop&, std::size_t i) -> asyncio::coroutine<void> {
+      if (i == 1) throw std::length_error("no main for loop 1");
+      return idle_until_cancelled(&cancelled);
+    });
+    BOOST_FAIL("no error");
+  } catch (const std::length_error& e) {
+    BOOST_TEST(std::string(e.what()) == "no main for loop 1");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(several_failures_arrive_as_an_exception_group) {
   asyncio::loop_group group(2);
   begun = 0;

@@ -13,6 +13,26 @@
 
 namespace asyncio {
 
+namespace {
+
+// A main that threw instead of giving its coroutine: that loop's main fails with it.
+coroutine<void> failed_main(std::exception_ptr error) {
+  std::rethrow_exception(error);
+  co_return;
+}
+
+// main(loop, i), whatever it does.
+coroutine<void> main_of(const std::function<coroutine<void>(event_loop&, std::size_t)>& main,
+                        event_loop& loop, std::size_t i) {
+  try {
+    return main(loop, i);
+  } catch (...) {
+    return failed_main(std::current_exception());
+  }
+}
+
+}  // namespace
+
 loop_group::loop_group(std::size_t n) {
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < n; ++i) loops_.push_back(std::make_unique<event_loop>());
@@ -68,7 +88,7 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
   for (std::size_t i = 0; i < n; ++i)
     threads.emplace_back([&, i] {
       auto& loop = *loops_[i];
-      mains[i] = loop.create_task(main(loop, i), "main " + std::to_string(i));
+      mains[i] = loop.create_task(main_of(main, loop, i), "main " + std::to_string(i));
       mains[i]->add_done_callback([&, i](task<> t) {
         if (!t.cancelled() && t.exception()) cancel_mains(i, "");
         count_down(mains_left);
