@@ -10,6 +10,7 @@
 #include <asyncio/event_loop.hpp>
 #include <asyncio/locks.hpp>
 
+#include <boost/asio/post.hpp>
 #include <boost/circular_buffer.hpp>
 #include <boost/intrusive/list.hpp>
 
@@ -149,8 +150,8 @@ private:
     w.woken = true;
     if (w.loop == detail::running_loop())
       w.woken_event.set();
-    else
-      w.loop->call_soon_threadsafe([w = w.shared_from_this()] { w->woken_event.set(); });
+    else  // call_soon_threadsafe's own post, without its std::function
+      boost::asio::post(w.loop->context(), [w = w.shared_from_this()] { w->woken_event.set(); });
   }
 
   /// Waits on the loop for the wake-up. Cancelled: leaves the queue, or, if woken already and
