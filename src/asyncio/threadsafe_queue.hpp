@@ -2,8 +2,8 @@
 
 // A queue between loops (Python's janus, for asyncio loops on several threads): tasks on any
 // loop of a loop_group put and get, waiting as asyncio.Queue's do. One mutex guards the items
-// and the waiters; a waiter is woken on its own loop, by one call_soon_threadsafe when the
-// waker runs on another thread and by nothing but the waiter's event when on the same one.
+// and the waiters; a waiter is woken on its own loop, by one post to it when the waker runs
+// on another thread and by nothing but the waiter's event when on the same one.
 
 #include <asyncio/coroutine.hpp>
 #include <asyncio/errors.hpp>
