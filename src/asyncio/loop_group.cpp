@@ -95,12 +95,9 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
       });
       run_until_none_left(loop, mains_left);
       auto leftovers = detail::cancel_leftovers(loop);
-      if (leftovers.empty())
+      loop.create_task(detail::wait_for_all(leftovers)).add_done_callback([&](task<>) {
         count_down(cleanups_left);
-      else
-        loop.create_task(detail::wait_for_all(leftovers)).add_done_callback([&](task<>) {
-          count_down(cleanups_left);
-        });
+      });
       run_until_none_left(loop, cleanups_left);
       detail::log_leftover_errors(leftovers);
       loop.close();

@@ -57,6 +57,7 @@ std::vector<task<>> cancel_leftovers(event_loop& loop) {
 }
 
 coroutine<void> wait_for_all(std::vector<task<>> tasks) {
+  if (tasks.empty()) co_return;  // a wait on nothing would never end
   co_await wait_op(states_of(tasks), {wait_until::all_completed, true});
 }
 

@@ -536,8 +536,6 @@ coroutine<void> detail::read_to_eof(stream_reader reader) {
 
 // ---- connections and servers ----
 
-namespace {}  // namespace
-
 namespace {
 
 coroutine<tcp::socket> connect(std::string host, std::uint16_t port) {

@@ -9,12 +9,11 @@
 #include <asyncio/errors.hpp>
 #include <asyncio/event_loop.hpp>
 #include <asyncio/locks.hpp>
+#include <asyncio/queue.hpp>
 
 #include <boost/asio/post.hpp>
-#include <boost/circular_buffer.hpp>
 #include <boost/intrusive/list.hpp>
 
-#include <algorithm>
 #include <cstddef>
 #include <exception>
 #include <memory>
@@ -127,15 +126,13 @@ private:
 
   bool is_full() const noexcept { return maxsize_ > 0 && items_.size() >= maxsize_; }
 
-  // The four below run under m_.
+  // The four below run under m_. The items are queue<T>'s ring.
   void push(T item) {
-    if (items_.full()) items_.set_capacity(std::max<std::size_t>(16, 2 * items_.capacity()));
-    items_.push_back(std::move(item));
+    detail::fifo_order::put(items_, std::move(item));
     if (!getters_.empty()) wake_first(getters_);
   }
   T take() {
-    T item = std::move(items_.front());
-    items_.pop_front();
+    T item = detail::fifo_order::take(items_);
     if (!putters_.empty()) wake_first(putters_);
     return item;
   }
@@ -174,7 +171,7 @@ private:
   }
 
   mutable std::mutex m_;
-  boost::circular_buffer<T> items_;
+  detail::fifo_order::container<T> items_;
   std::size_t maxsize_;
   waiters getters_, putters_;
   bool shut_down_ = false;
