@@ -2,6 +2,7 @@
 
 #include "test.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -226,6 +227,29 @@ CO_TEST_CASE(cancel_reaches_a_raw_asio_operation_as_cancellation) {
   t.cancel();
   BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);  // not system_error
   BOOST_TEST(t.cancelled());
+}
+
+// The coroutine stack's cancellation state is the task's own (built inside it): Asio code that
+// reads it sees the cancel, and one that resets it is still reached.
+CO_TEST_CASE(raw_asio_code_sees_the_tasks_cancellation_state_and_may_reset_it) {
+  auto raw = [](bool reset, boost::asio::cancellation_type_t& seen) -> asyncio::coroutine<void> {
+    if (reset)
+      co_await boost::asio::this_coro::reset_cancellation_state(
+          boost::asio::enable_total_cancellation());
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 1h);
+    auto [error] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    BOOST_TEST(error == boost::asio::error::operation_aborted);
+    auto state = co_await boost::asio::this_coro::cancellation_state;
+    seen = state.cancelled();
+  };
+  for (bool reset : {false, true}) {
+    auto seen = boost::asio::cancellation_type::none;
+    auto t = asyncio::create_task(raw(reset, seen));
+    co_await asyncio::sleep(0s);
+    BOOST_TEST(t.cancel());
+    BOOST_CHECK_THROW(co_await *t, asyncio::cancelled_error);  // the request stays the task's
+    BOOST_TEST((seen == boost::asio::cancellation_type::terminal));
+  }
 }
 
 CO_TEST_CASE(names_default_to_task_n_and_can_be_set) {

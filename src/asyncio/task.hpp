@@ -129,7 +129,7 @@ task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
   auto slot = state->cancellation_slot();
   // Python's create_task schedules the first step; it never runs it inline.
   spawned->launch({detail::run_task<T>(state, std::move(coro)), std::move(ex), slot,
-                   boost::asio::cancellation_state(slot)});
+                   state->coroutine_cancellation_state()});
   return task<T>(std::move(state));
 }
 

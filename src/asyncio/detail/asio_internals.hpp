@@ -15,6 +15,9 @@
 static_assert(BOOST_ASIO_VERSION == 102600,
               "asyncio-cpp relies on Asio internals checked against Asio 1.26 (Boost 1.81) only");
 
+// Also relied on, elsewhere: cancellation_state's constructor asks its parent slot only for
+// is_connected() and emplace<State>() (task_state_base::inline_slot, future_state.cpp).
+
 namespace asyncio {
 template <class T>
 struct outcome;

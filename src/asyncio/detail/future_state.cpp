@@ -1,5 +1,6 @@
 #include <asyncio/detail/future_state.hpp>
 
+#include <asyncio/detail/asio_internals.hpp>  // inline_slot
 #include <asyncio/detail/log.hpp>
 #include <asyncio/detail/trace_hooks.hpp>
 #include <asyncio/event_loop.hpp>
@@ -93,6 +94,7 @@ task_state_base::task_state_base(event_loop& loop, std::string name)
 }
 
 task_state_base::~task_state_base() {
+  if (stack_state_call_) stack_state_call_(stack_state_, true);
   if (unretrieved_error()) {
     log().error("Task exception was never retrieved: {}: {}", get_name(), describe(error()));
     mark_retrieved();
@@ -116,8 +118,32 @@ bool task_state_base::cancel(std::string message) {
   if (!cancel_request_)
     cancel_request_ = std::make_exception_ptr(cancelled_error(std::move(message)));
   // Wakes the operation the coroutine is suspended in, if any; ours deliver the request.
-  signal_.emit(boost::asio::cancellation_type::terminal);
+  emit_cancel();
   return true;
+}
+
+/// A parent slot that builds the child state in the task: what cancellation_state's
+/// constructor asks of a slot.
+struct task_state_base::inline_slot {
+  task_state_base* task;
+  bool is_connected() const noexcept { return true; }
+  template <class State>
+  State& emplace() {
+    static_assert(sizeof(State) <= sizeof(task->stack_state_) && alignof(State) <= alignof(void*));
+    auto* state = ::new (static_cast<void*>(task->stack_state_)) State();
+    task->stack_state_call_ = [](void* p, bool destroy) {
+      auto* s = static_cast<State*>(p);
+      if (destroy)
+        s->~State();
+      else
+        (*s)(boost::asio::cancellation_type::terminal);
+    };
+    return *state;
+  }
+};
+
+boost::asio::cancellation_state task_state_base::coroutine_cancellation_state() noexcept {
+  return boost::asio::cancellation_state(inline_slot{this});
 }
 
 std::string task_state_base::cancel_message() const {

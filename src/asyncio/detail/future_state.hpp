@@ -3,6 +3,7 @@
 #include <asyncio/errors.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/intrusive/list.hpp>
 #include <boost/intrusive_ptr.hpp>
 
@@ -158,6 +159,10 @@ public:
   void set_name(std::string name);
   std::uint64_t id() const noexcept { return id_; }
   boost::asio::cancellation_slot cancellation_slot() noexcept { return signal_.slot(); }
+  /// The cancellation state of the task's coroutine stack, child of cancellation_slot(). What
+  /// co_spawn would allocate in the slot's memory is built inside the task: an allocation less.
+  /// Called once, as the task is launched.
+  boost::asio::cancellation_state coroutine_cancellation_state() noexcept;
 
   /// Task.cancelling(): cancel requests not yet taken back by uncancel().
   std::uint32_t cancelling() const noexcept { return cancel_requests_; }
@@ -178,8 +183,7 @@ public:
   /// in a raw Asio operation goes to that operation now (ours take it as they resume). So a
   /// cancel that arrived while the task was already scheduled to resume is never lost.
   void after_step() {
-    if (cancel_request_ && !awaiting_ && !done())
-      signal_.emit(boost::asio::cancellation_type::terminal);
+    if (cancel_request_ && !awaiting_ && !done()) emit_cancel();
   }
   /// The coroutine has ended, with its value already set, or with `error`.
   void finish_run(std::exception_ptr error);
@@ -200,7 +204,18 @@ public:
   boost::intrusive::list_member_hook<auto_unlink> pending_hook;
 
 private:
+  struct inline_slot;
+  /// Wakes the raw Asio operation the coroutine is suspended in, if any.
+  void emit_cancel() {
+    if (stack_state_call_) stack_state_call_(stack_state_, false);
+    signal_.emit(boost::asio::cancellation_type::terminal);  // after a reset_cancellation_state
+  }
+
   boost::asio::cancellation_signal signal_;
+  // The coroutine stack's cancellation state (Asio's private type, so kept as bytes), and what
+  // calls it with a terminal cancellation (false) or destroys it (true).
+  alignas(void*) unsigned char stack_state_[16];
+  void (*stack_state_call_)(void*, bool destroy) = nullptr;
   std::unique_ptr<std::string> name_;  // "Task-<id>" unless named: most tasks never pay for one
   std::exception_ptr cancel_request_;
   const char* awaiting_ = nullptr;
