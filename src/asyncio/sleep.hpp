@@ -44,7 +44,7 @@ private:
   // hops of CPython's sleep (the TimerHandle sets the future, whose callback wakes the task),
   // so that tasks interleave in Python's order.
   template <class Handler>
-  struct node final : timer_entry, ready_node {
+  struct node final : timer_entry, ready_node, cancel_hook {
     node(Handler h, event_loop& l, value_type v)
         : handler(std::move(h)), loop(l), value(std::move(v)) {}
     Handler handler;
@@ -55,8 +55,8 @@ private:
     // Resumes the awaiter through the ready queue, or (the loop goes away) destroys it.
     static void finish(node* n, std::exception_ptr error, bool run = true) {
       if (trace::enabled()) trace::wait_ended(n, "sleep");
+      disconnect_cancel(n->handler, *n);
       std::unique_ptr<node> owned(n);
-      boost::asio::get_associated_cancellation_slot(owned->handler).clear();
       if (!run) return;
       auto result = error ? outcome<T>{std::move(error)} : success(owned->value);
       auto h = std::move(owned->handler);
@@ -81,29 +81,25 @@ private:
         self->due = true;
         detail::schedule(self->loop, *self);
       };
-      n->fire = [](ready_node& r, bool run) {
+      n->ready_node::fire = [](ready_node& r, bool run) {
         node<Handler>::finish(static_cast<node<Handler>*>(&r), nullptr, run);
       };
-      auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
-      if (slot.is_connected()) slot.template emplace<cancel_sleep<Handler>>(n);
+      n->cancel_hook::fire = &cancel<Handler>;
+      connect_cancel(n->handler, *n);
       if (trace::enabled()) trace::wait_began(n, "sleep", delay);
       add_timer(loop, *n);
     }
   };
 
-  // Clearing the slot in finish() destroys this handler: after it, only locals are touched.
   // Once due, the node is the ready queue's; the pending cancel request reaches the awaiter
   // as it resumes.
   template <class Handler>
-  struct cancel_sleep {
-    node<Handler>* n;
-    void operator()(boost::asio::cancellation_type_t) const {
-      auto* self = n;
-      if (self->due) return;
-      cancel_timer(self->loop, *self);
-      node<Handler>::finish(self, std::make_exception_ptr(cancelled_error()));
-    }
-  };
+  static void cancel(cancel_hook& hook) {
+    auto* self = static_cast<node<Handler>*>(&hook);
+    if (self->due) return;
+    cancel_timer(self->loop, *self);
+    node<Handler>::finish(self, std::make_exception_ptr(cancelled_error()));
+  }
 
   std::chrono::steady_clock::duration delay_;
   value_type value_;

@@ -124,12 +124,12 @@ task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
   check_open();
   auto* spawned = new detail::spawned_task<T>(*this, std::move(name));
   detail::ref<detail::task_state<T>> state(spawned);
-  // What co_spawn does, minus its handler and guards; the task's signal is the parent slot.
+  // What co_spawn does, minus its handler and guards.
   boost::asio::any_io_executor ex = detail::task_executor<executor_type>(get_executor(), state);
-  auto slot = state->cancellation_slot();
+  auto cancel_state = state->coroutine_cancellation_state();
   // Python's create_task schedules the first step; it never runs it inline.
-  spawned->launch({detail::run_task<T>(state, std::move(coro)), std::move(ex), slot,
-                   state->coroutine_cancellation_state()});
+  spawned->launch({detail::run_task<T>(state, std::move(coro)), std::move(ex),
+                   state->cancellation_slot(), cancel_state});
   return task<T>(std::move(state));
 }
 

@@ -39,12 +39,19 @@ public:
 
 private:
   template <class Handler>
-  struct node final : waiter {
+  struct node final : waiter, cancel_hook {
     node(Handler h, ref<State> s) : handler(std::move(h)), state(std::move(s)) {
       on_done = [](waiter& self, future_state_base*) {
         std::unique_ptr<node> n(static_cast<node*>(&self));
-        boost::asio::get_associated_cancellation_slot(n->handler).clear();
+        disconnect_cancel(n->handler, *n);
         post_resume<T>(std::move(n->handler), outcome_of<T>(*n->state));
+      };
+      fire = [](cancel_hook& self) {
+        auto* n = static_cast<node*>(&self);
+        if constexpr (Shielded)
+          stop_waiting(n);
+        else
+          n->state->cancel({});  // which may end the wait and free the node
       };
     }
     Handler handler;
@@ -56,7 +63,7 @@ private:
     void operator()(Handler handler, ref<State> state) const {
       constexpr bool is_task = std::is_base_of_v<task_state_base, State>;
       // Unshielded, a cancel of the awaiter goes to what it awaits (Task._fut_waiter).
-      if (begin_await(is_task ? "task" : "future", state.get(), Shielded ? nullptr : state.get())) {
+      if (begin_await(is_task ? "task" : "future", state.get(), Shielded)) {
         // Cancelled before it began: the request goes on to the awaited one, and the awaiter
         // waits for its outcome (bpo-34872); shielded, or if that one is done, it ends here.
         auto* self = current_task_state();
@@ -67,32 +74,17 @@ private:
       if (state->done()) return post_resume<T>(std::move(handler), outcome_of<T>(*state));
       auto* n = new node<Handler>(std::move(handler), state);
       state->add_waiter(*n);
-      auto slot = boost::asio::get_associated_cancellation_slot(n->handler);
-      if (!slot.is_connected()) return;
-      if constexpr (Shielded)
-        slot.template emplace<stop_waiting<Handler>>(n);
-      else
-        slot.template emplace<cancel_target>(state.get());
+      connect_cancel(n->handler, *n);
     }
-  };
-
-  struct cancel_target {
-    future_state_base* state;
-    void operator()(boost::asio::cancellation_type_t) const { state->cancel({}); }
   };
 
   template <class Handler>
-  struct stop_waiting {
-    node<Handler>* n;
-    // Clearing the slot destroys this handler: after it, only locals are touched.
-    void operator()(boost::asio::cancellation_type_t) const {
-      std::unique_ptr<node<Handler>> owned(n);  // unlinks itself from the future
-      auto handler = std::move(owned->handler);
-      owned.reset();
-      boost::asio::get_associated_cancellation_slot(handler).clear();
-      post_resume<T>(std::move(handler), outcome<T>{std::make_exception_ptr(cancelled_error())});
-    }
-  };
+  static void stop_waiting(node<Handler>* n) {
+    disconnect_cancel(n->handler, *n);
+    std::unique_ptr<node<Handler>> owned(n);  // unlinks itself from the future
+    post_resume<T>(std::move(owned->handler),
+                   outcome<T>{std::make_exception_ptr(cancelled_error())});
+  }
 
   ref<State> state_;
 };

@@ -112,7 +112,7 @@ void task_state_base::set_name(std::string name) {
 bool task_state_base::cancel(std::string message) {
   if (done()) return false;
   ++cancel_requests_;
-  if (fut_waiter_ && fut_waiter_->cancel(message)) return true;
+  if (awaiting_on_ && !shielded_ && awaiting_on_->cancel(message)) return true;
   // As Python's _must_cancel. If it reached an awaited future first, that future's message
   // comes back with it, so the first request's message wins.
   if (!cancel_request_)
@@ -131,6 +131,7 @@ struct task_state_base::inline_slot {
   State& emplace() {
     static_assert(sizeof(State) <= sizeof(task->stack_state_) && alignof(State) <= alignof(void*));
     auto* state = ::new (static_cast<void*>(task->stack_state_)) State();
+    task->stack_signal_ = &state->signal_;
     task->stack_state_call_ = [](void* p, bool destroy) {
       auto* s = static_cast<State*>(p);
       if (destroy)

@@ -36,6 +36,16 @@ struct waiter : boost::intrusive::list_base_hook<auto_unlink> {
 
 enum class status : std::uint8_t { pending, finished, cancelled };
 
+class task_state_base;
+
+/// How a wait of ours hears that its task is cancelled, when it waits directly in the task's
+/// coroutine stack (see connect_cancel): kept in the wait's own node, so nothing is allocated
+/// and nothing is left for Asio to clear.
+struct cancel_hook {
+  void (*fire)(cancel_hook& self) = nullptr;
+  task_state_base* task = nullptr;  // the task it is hooked to, if any
+};
+
 /// The state behind asyncio.Future, shared by the future<T> and task<T> handles. Everything
 /// in it but the reference count is used from the loop's thread only. The count is atomic
 /// because a task's executor holds a reference, and Asio code copies executors anywhere: a
@@ -158,11 +168,29 @@ public:
   std::string get_name() const;
   void set_name(std::string name);
   std::uint64_t id() const noexcept { return id_; }
-  boost::asio::cancellation_slot cancellation_slot() noexcept { return signal_.slot(); }
-  /// The cancellation state of the task's coroutine stack, child of cancellation_slot(). What
-  /// co_spawn would allocate in the slot's memory is built inside the task: an allocation less.
-  /// Called once, as the task is launched.
+  /// The cancellation state of the task's coroutine stack. What co_spawn would allocate in a
+  /// parent slot's memory is built inside the task: an allocation less. Called once, as the
+  /// task is launched, before cancellation_slot().
   boost::asio::cancellation_state coroutine_cancellation_state() noexcept;
+  /// That state's slot: where the stack's raw Asio operations listen, and the parent slot
+  /// that this_coro::reset_cancellation_state builds a new state in.
+  boost::asio::cancellation_slot cancellation_slot() const noexcept {
+    return stack_signal_->slot();
+  }
+  /// True if `slot` is cancellation_slot(): a wait of ours resumed through it hooks itself to
+  /// the task instead (connect_cancel).
+  bool owns(const boost::asio::cancellation_slot& slot) const noexcept {
+    return stack_signal_ && slot == stack_signal_->slot();
+  }
+  /// The wait of ours the coroutine is suspended in hears of cancel() through `h`.
+  void hook_cancel(cancel_hook& h) noexcept {
+    cancel_hook_ = &h;
+    h.task = this;
+  }
+  void unhook_cancel(cancel_hook& h) noexcept {
+    if (cancel_hook_ == &h) cancel_hook_ = nullptr;
+    h.task = nullptr;
+  }
 
   /// Task.cancelling(): cancel requests not yet taken back by uncancel().
   std::uint32_t cancelling() const noexcept { return cancel_requests_; }
@@ -190,12 +218,11 @@ public:
 
   /// What the coroutine is suspended on, for print_tasks(): "sleep", "task", ... and the
   /// future or task, if it is one. Set by our awaits as they start, cleared as they resume.
-  /// `fut_waiter`: the one that cancel() passes requests to (Python's Task._fut_waiter).
-  void set_awaiting(const char* what, future_state_base* on,
-                    future_state_base* fut_waiter = nullptr) noexcept {
+  /// Unless `shielded`, cancel() passes requests to `on` (Python's Task._fut_waiter).
+  void set_awaiting(const char* what, future_state_base* on, bool shielded = false) noexcept {
     awaiting_ = what;
     awaiting_on_ = on;
-    fut_waiter_ = fut_waiter;
+    shielded_ = shielded;
   }
   const char* awaiting() const noexcept { return awaiting_; }
   future_state_base* awaiting_on() const noexcept { return awaiting_on_; }
@@ -205,24 +232,26 @@ public:
 
 private:
   struct inline_slot;
-  /// Wakes the raw Asio operation the coroutine is suspended in, if any.
+  /// Wakes the wait the coroutine is suspended in, if any: one of ours through its hook, a
+  /// raw Asio operation through the stack's cancellation state.
   void emit_cancel() {
+    if (cancel_hook_) return cancel_hook_->fire(*cancel_hook_);
     if (stack_state_call_) stack_state_call_(stack_state_, false);
-    signal_.emit(boost::asio::cancellation_type::terminal);  // after a reset_cancellation_state
   }
 
-  boost::asio::cancellation_signal signal_;
-  // The coroutine stack's cancellation state (Asio's private type, so kept as bytes), and what
-  // calls it with a terminal cancellation (false) or destroys it (true).
+  // The coroutine stack's cancellation state (Asio's private type, so kept as bytes), what
+  // calls it with a terminal cancellation (false) or destroys it (true), and its signal.
   alignas(void*) unsigned char stack_state_[16];
   void (*stack_state_call_)(void*, bool destroy) = nullptr;
+  boost::asio::cancellation_signal* stack_signal_ = nullptr;
+  cancel_hook* cancel_hook_ = nullptr;
   std::unique_ptr<std::string> name_;  // "Task-<id>" unless named: most tasks never pay for one
   std::exception_ptr cancel_request_;
   const char* awaiting_ = nullptr;
   future_state_base* awaiting_on_ = nullptr;
-  future_state_base* fut_waiter_ = nullptr;
   std::uint64_t id_;
   std::uint32_t cancel_requests_ = 0;
+  bool shielded_ = false;  // see set_awaiting()
 };
 
 template <class T>

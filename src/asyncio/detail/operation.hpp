@@ -75,14 +75,37 @@ void post_resume(Handler handler, outcome<T> result) {
   });
 }
 
+/// Connects `hook` to the cancellation of the wait that `handler` resumes: through the awaiting
+/// task itself when the handler listens on that task's coroutine stack (the common case), else
+/// through the handler's slot (a composition's own, such as awaitable operators give).
+template <class Handler>
+void connect_cancel(Handler& handler, cancel_hook& hook) {
+  auto slot = boost::asio::get_associated_cancellation_slot(handler);
+  if (!slot.is_connected()) return;
+  if (auto* task = current_task_state(); task && task->owns(slot)) return task->hook_cancel(hook);
+  struct fire_hook {
+    cancel_hook* hook;
+    void operator()(boost::asio::cancellation_type_t) const { hook->fire(*hook); }
+  };
+  slot.template emplace<fire_hook>(&hook);
+}
+
+/// Undoes connect_cancel, before `handler` is resumed or destroyed. Through the slot, this
+/// destroys a fire_hook that may be running: after it, the caller touches only locals.
+template <class Handler>
+void disconnect_cancel(Handler& handler, cancel_hook& hook) {
+  if (hook.task) return hook.task->unhook_cancel(hook);
+  boost::asio::get_associated_cancellation_slot(handler).clear();
+}
+
 /// An await of ours begins: notes what the task waits on (print_tasks), and tells whether
 /// the task was cancelled before it began, in which case it must not start its work
 /// (Python's __step delivers the cancellation at once).
 inline bool begin_await(const char* what, future_state_base* on = nullptr,
-                        future_state_base* fut_waiter = nullptr) noexcept {
+                        bool shielded = false) noexcept {
   auto* task = current_task_state();
   if (!task) return false;
-  task->set_awaiting(what, on, fut_waiter);
+  task->set_awaiting(what, on, shielded);
   return task->must_cancel();
 }
 

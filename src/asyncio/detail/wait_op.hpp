@@ -46,13 +46,15 @@ private:
   };
 
   template <class Handler>
-  struct op {
+  struct op : cancel_hook {
     op(Handler h, std::vector<future_state_base*> fs, rules r)
         : handler(std::move(h)),
           futures(std::move(fs)),
           children(std::make_unique<child<Handler>[]>(futures.size())),
           how(r),
-          task(current_task_state()) {}
+          task(current_task_state()) {
+      fire = &on_cancel;
+    }
 
     /// `cancelled`: the awaiting task was cancelled before it began; gather passes that on.
     void start(bool cancelled) {
@@ -68,9 +70,8 @@ private:
         ++remaining;
       }
       if (remaining == 0) return complete(nullptr);
-      auto slot = boost::asio::get_associated_cancellation_slot(handler);
-      if (slot.is_connected()) slot.template emplace<on_cancel<Handler>>(this);
-      if (cancelled) on_cancel<Handler>{this}(boost::asio::cancellation_type::terminal);
+      connect_cancel(handler, *this);
+      if (cancelled) on_cancel(*this);
     }
 
     // FIRST_EXCEPTION waits for a future that raised, as Python's wait(); gather counts a
@@ -95,11 +96,19 @@ private:
         if (!done) done.emplace(std::move(error));
         return;
       }
+      disconnect_cancel(handler, *this);
       std::unique_ptr<op> owned(this);  // its waiters unlink themselves
-      auto h = std::move(handler);
-      owned.reset();
-      boost::asio::get_associated_cancellation_slot(h).clear();
-      post_resume<void>(std::move(h), {std::move(error)});
+      post_resume<void>(std::move(handler), {std::move(error)});
+    }
+
+    static void on_cancel(cancel_hook& hook) {
+      auto* o = static_cast<op*>(&hook);
+      if (!o->how.gather) return o->complete(std::make_exception_ptr(cancelled_error()));
+      o->cancelling = true;
+      const std::string message = o->task ? o->task->cancel_message() : std::string();
+      for (auto* f : o->futures) f->cancel(message);
+      o->cancelling = false;
+      if (o->done) o->complete(*o->done);
     }
 
     Handler handler;
@@ -110,21 +119,6 @@ private:
     task_state_base* task;  // the awaiting one, whose cancel message gather passes on
     bool cancelling = false;
     std::optional<std::exception_ptr> done;
-  };
-
-  // complete() clears the slot, which destroys this handler: it touches nothing after.
-  template <class Handler>
-  struct on_cancel {
-    op<Handler>* self;
-    void operator()(boost::asio::cancellation_type_t) const {
-      auto* o = self;
-      if (!o->how.gather) return o->complete(std::make_exception_ptr(cancelled_error()));
-      o->cancelling = true;
-      const std::string message = o->task ? o->task->cancel_message() : std::string();
-      for (auto* f : o->futures) f->cancel(message);
-      o->cancelling = false;
-      if (o->done) o->complete(*o->done);
-    }
   };
 
   struct initiate {

@@ -17,7 +17,7 @@ namespace asyncio::detail {
 /// One coroutine waiting in a primitive's queue: the Future in Python's deque of waiters.
 /// It lives in the waiting coroutine's frame, so queueing allocates nothing; as in Python, a
 /// woken waiter stays queued (done) until it runs and leaves, which keeps FIFO order honest.
-class wait_node : public boost::intrusive::list_base_hook<auto_unlink> {
+class wait_node : public boost::intrusive::list_base_hook<auto_unlink>, cancel_hook {
 public:
   wait_node() = default;
   wait_node(const wait_node&) = delete;
@@ -118,11 +118,10 @@ private:
   static void resume(wait_node& node, std::exception_ptr error) {
     allocator<Handler> alloc;
     auto* parked = static_cast<Handler*>(std::exchange(node.handler_, nullptr));
+    disconnect_cancel(*parked, node);  // after it, only locals and the node are touched
     Handler handler = std::move(*parked);
     std::destroy_at(parked);
     alloc.deallocate(parked, 1);
-    // Clearing the slot destroys a running cancel_waiter: after it, only locals are touched.
-    boost::asio::get_associated_cancellation_slot(handler).clear();
     auto ex = boost::asio::get_associated_executor(handler);
     post_step(ex, [&node, handler = std::move(handler), error = std::move(error)]() mutable {
       node.unlink();  // woken waiters stay queued (done) until they run, as in Python
@@ -131,15 +130,13 @@ private:
     });
   }
 
-  struct cancel_waiter {
-    wait_node* node;
-    void operator()(boost::asio::cancellation_type_t) const {
-      if (node->done()) return;
-      node->state_ = wait_node::state::cancelled;
-      node->unlink();  // a cancelled waiter is ignored from now on, as Python ignores it
-      node->resume_(*node, std::make_exception_ptr(cancelled_error()));
-    }
-  };
+  static void cancel(cancel_hook& hook) {
+    auto* node = static_cast<wait_node*>(&hook);
+    if (node->done()) return;
+    node->state_ = wait_node::state::cancelled;
+    node->unlink();  // a cancelled waiter is ignored from now on, as Python ignores it
+    node->resume_(*node, std::make_exception_ptr(cancelled_error()));
+  }
 
   struct initiate {
     template <class Handler>
@@ -156,8 +153,8 @@ private:
       node->resume_ = &waiter_queue::resume<Handler>;
       node->state_ = wait_node::state::waiting;
       queue->nodes_.push_back(*node);
-      auto slot = boost::asio::get_associated_cancellation_slot(*parked);
-      if (slot.is_connected()) slot.template emplace<cancel_waiter>(node);
+      node->fire = &waiter_queue::cancel;
+      connect_cancel(*parked, *node);
     }
   };
 
