@@ -2,6 +2,8 @@
 
 #include "test.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 BOOST_AUTO_TEST_SUITE(sleeping)  // not "sleep": POSIX has one
 
 CO_TEST_CASE(sleep_gives_its_result_no_earlier_than_asked) {
@@ -49,6 +51,38 @@ CO_TEST_CASE(cancel_wakes_a_sleeper_with_cancelled_error) {
     BOOST_TEST(std::string(e.what()) == "wake up");
   }
   BOOST_TEST(t.cancelled());
+}
+
+namespace {
+
+asyncio::coroutine<int> nap(std::chrono::steady_clock::duration d, int value) {
+  co_return co_await asyncio::sleep(d, value);
+}
+
+asyncio::coroutine<int> race(std::chrono::steady_clock::duration a,
+                             std::chrono::steady_clock::duration b) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  auto first = co_await (nap(a, 1) || nap(b, 2));
+  co_return first.index() == 0 ? std::get<0>(first) : std::get<1>(first);
+}
+
+}  // namespace
+
+// Asio's awaitable operators give each side a cancellation slot of its own: a sleep there
+// hears the cancel through that slot, not through its task.
+CO_TEST_CASE(a_sleep_under_asios_awaitable_operators_is_cancelled_through_their_slot) {
+  BOOST_TEST(co_await race(1h, 1ms) == 2);  // the 1 h side cancelled, or this never ends
+  // Cancelling the task reaches both sides through the operator's slots; both end cancelled,
+  // which the operator reports as Asio does, as multiple_exceptions.
+  auto t = asyncio::create_task(race(1h, 1h));
+  co_await asyncio::sleep(0s);
+  t.cancel();
+  try {
+    co_await *t;
+    BOOST_FAIL("not cancelled");
+  } catch (const boost::asio::multiple_exceptions& e) {
+    BOOST_CHECK_THROW(std::rethrow_exception(e.first_exception()), asyncio::cancelled_error);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
