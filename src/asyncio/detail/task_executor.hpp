@@ -17,22 +17,26 @@
 
 namespace asyncio::detail {
 
-/// One step of a task: a handler run with the task current, so that current_task() and our
-/// awaits know which task runs, as Python's loop does.
+/// One step of `task` (Python's Task.__step): f() with the task current, so that
+/// current_task() and our awaits know which task runs. The caller keeps the task alive.
+template <class F>
+void run_step(task_state_base& task, F& f) {
+  current_task_scope scope(&task);
+  if (!instrumented(task.loop()))
+    std::move(f)();
+  else
+    run_instrumented_step(
+        task.loop(), &task, [](void* f) { std::move (*static_cast<F*>(f))(); }, &f);
+  task.after_step();
+}
+
+/// A handler run as one step of its task.
 template <class F>
 struct task_step {
   ref<task_state_base> task;
   F f;
 
-  void operator()() {
-    current_task_scope scope(task.get());
-    if (!instrumented(task->loop()))
-      std::move(f)();
-    else
-      run_instrumented_step(
-          task->loop(), task.get(), [](void* f) { std::move (*static_cast<F*>(f))(); }, &f);
-    task->after_step();
-  }
+  void operator()() { run_step(*task, f); }
 };
 
 /// The executor a task's coroutine runs on: the loop's executor, plus the task. Every handler
@@ -70,6 +74,7 @@ public:
 
   /// True on the thread running the task's loop, where schedule() may be used.
   bool on_loop_thread() const noexcept { return running_loop() == &task_->loop(); }
+  task_state_base& task() const noexcept { return *task_; }
 
   /// f as the task's next step, at the back of the loop's ready queue.
   template <class F>
@@ -112,16 +117,25 @@ private:
   ref<task_state_base> task_;
 };
 
-/// boost::asio::post(ex, f), but straight into the loop's ready queue when `ex` is a task's
-/// executor and its loop runs on this thread: a wake-up then skips Asio's type-erased executor
-/// layers and their allocation.
-template <class Executor, class F>
-void post_step(const Executor& ex, F f) {
+/// The task executor `ex` is, if its loop runs on this thread: a wake-up of its task may then
+/// go straight into the loop's ready queue, as one of the task's steps.
+template <class Executor>
+const task_executor<boost::asio::io_context::executor_type>* local_task_executor(
+    const Executor& ex) noexcept {
   using loop_task_executor = task_executor<boost::asio::io_context::executor_type>;
   if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
     auto* te = ex.template target<loop_task_executor>();
-    if (te && te->on_loop_thread()) return te->schedule(std::move(f));
+    if (te && te->on_loop_thread()) return te;
   }
+  return nullptr;
+}
+
+/// boost::asio::post(ex, f), but straight into the loop's ready queue when `ex` is a local
+/// task's executor: a wake-up then skips Asio's type-erased executor layers and their
+/// allocation.
+template <class Executor, class F>
+void post_step(const Executor& ex, F f) {
+  if (auto* te = local_task_executor(ex)) return te->schedule(std::move(f));
   boost::asio::post(ex, std::move(f));
 }
 

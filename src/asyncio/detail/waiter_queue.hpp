@@ -15,9 +15,11 @@
 namespace asyncio::detail {
 
 /// One coroutine waiting in a primitive's queue: the Future in Python's deque of waiters.
-/// It lives in the waiting coroutine's frame, so queueing allocates nothing; as in Python, a
-/// woken waiter stays queued (done) until it runs and leaves, which keeps FIFO order honest.
-class wait_node : public boost::intrusive::list_base_hook<auto_unlink>, cancel_hook {
+/// It lives in the waiting coroutine's frame, and so does the parked handler, and a wake-up
+/// queues the node itself in the loop's ready queue: waiting and waking allocate nothing. As
+/// in Python, a woken waiter stays queued (done) until it runs and leaves, which keeps FIFO
+/// order honest.
+class wait_node : public boost::intrusive::list_base_hook<auto_unlink>, cancel_hook, ready_node {
 public:
   wait_node() = default;
   wait_node(const wait_node&) = delete;
@@ -33,16 +35,18 @@ private:
   friend class waiter_queue;
   enum class state : std::uint8_t { waiting, woken, cancelled };
 
-  /// Resumes the parked handler with `error` (null: woken).
-  void (*resume_)(wait_node&, std::exception_ptr) = nullptr;
-  void* handler_ = nullptr;  // the awaiting handler, in Asio's recycled handler memory
+  /// Schedules the parked handler's resumption, woken or cancelled as state_ says.
+  void (*resume_)(wait_node&) = nullptr;
+  void* handler_ = nullptr;          // the parked handler: in room_ if it fits (a coroutine's does)
+  task_state_base* task_ = nullptr;  // the awaiting task, if it runs on this thread's loop
+  alignas(void*) unsigned char room_[2 * sizeof(void*)];
   state state_ = state::waiting;
 };
 
 /// The waiters of a primitive, oldest first. `co_await q.wait(node)` parks the awaiting
 /// coroutine until wake(); cancelling the task resumes it at once. The node leaves the queue
 /// as its coroutine resumes (Python's `finally: waiters.remove(fut)`).
-/// A wake-up is one post; nothing here allocates beyond Asio's recycled handler memory.
+/// A wake-up is one entry in the ready queue (a post for an awaiter that is not a task's).
 class waiter_queue {
 public:
   /// `what` names the wait in print_tasks() ("lock", "queue.get", ...).
@@ -86,7 +90,7 @@ public:
       wait_node& node = *it++;  // resuming is a post: the list stays as it is meanwhile
       if (node.done()) continue;
       node.state_ = wait_node::state::woken;
-      node.resume_(node, nullptr);
+      node.resume_(node);
       ++woken;
     }
     return woken;
@@ -115,19 +119,57 @@ private:
   using allocator = boost::asio::recycling_allocator<Handler>;
 
   template <class Handler>
-  static void resume(wait_node& node, std::exception_ptr error) {
-    allocator<Handler> alloc;
+  static constexpr bool fits = sizeof(Handler) <= sizeof(wait_node::room_) &&
+                               alignof(Handler) <= alignof(void*);
+
+  template <class Handler>
+  static Handler& park(wait_node& node, Handler handler) {
+    void* room = nullptr;
+    if constexpr (fits<Handler>)
+      room = node.room_;
+    else
+      room = allocator<Handler>().allocate(1);
+    auto* parked = ::new (room) Handler(std::move(handler));
+    node.handler_ = parked;
+    return *parked;
+  }
+
+  template <class Handler>
+  static Handler unpark(wait_node& node) {
     auto* parked = static_cast<Handler*>(std::exchange(node.handler_, nullptr));
-    disconnect_cancel(*parked, node);  // after it, only locals and the node are touched
     Handler handler = std::move(*parked);
     std::destroy_at(parked);
-    alloc.deallocate(parked, 1);
+    if constexpr (!fits<Handler>) allocator<Handler>().deallocate(parked, 1);
+    return handler;
+  }
+
+  template <class Handler>
+  static void resume(wait_node& node) {
+    // Through the slot, this destroys a running fire_hook: after it, nothing of it is touched.
+    disconnect_cancel(*static_cast<Handler*>(node.handler_), node);
+    if (node.task_) return schedule(node.task_->loop(), node);  // step() runs it
+    auto handler = unpark<Handler>(node);
     auto ex = boost::asio::get_associated_executor(handler);
-    post_step(ex, [&node, handler = std::move(handler), error = std::move(error)]() mutable {
-      node.unlink();  // woken waiters stay queued (done) until they run, as in Python
-      if (auto cancel = take_pending_cancel()) error = std::move(cancel);
-      std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(error)});
-    });
+    post_step(ex, [&node, handler = std::move(handler)]() mutable { deliver(node, handler); });
+  }
+
+  // The node's turn in the ready queue: a step of its task.
+  template <class Handler>
+  static void step(ready_node& entry, bool run) {
+    auto& node = static_cast<wait_node&>(entry);
+    ref<task_state_base> task(node.task_);  // the step may end the task and drop the rest
+    auto handler = unpark<Handler>(node);
+    if (!run) return;  // the loop goes away: the handler takes the node's frame with it
+    auto resume = [&node, &handler] { deliver(node, handler); };
+    run_step(*task, resume);
+  }
+
+  template <class Handler>
+  static void deliver(wait_node& node, Handler& handler) {
+    node.unlink();  // woken waiters stay queued (done) until they run, as in Python
+    auto error = take_pending_cancel();
+    if (!error && node.cancelled()) error = std::make_exception_ptr(cancelled_error());
+    std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(error)});
   }
 
   static void cancel(cancel_hook& hook) {
@@ -135,7 +177,7 @@ private:
     if (node->done()) return;
     node->state_ = wait_node::state::cancelled;
     node->unlink();  // a cancelled waiter is ignored from now on, as Python ignores it
-    node->resume_(*node, std::make_exception_ptr(cancelled_error()));
+    node->resume_(*node);
   }
 
   struct initiate {
@@ -146,15 +188,15 @@ private:
         auto error = current_task_state()->take_cancel_request();
         return post_resume<std::exception_ptr>(std::move(handler), {nullptr, std::move(error)});
       }
-      allocator<Handler> alloc;
-      Handler* parked = alloc.allocate(1);
-      std::construct_at(parked, std::move(handler));
-      node->handler_ = parked;
+      auto* te = local_task_executor(boost::asio::get_associated_executor(handler));
+      node->task_ = te ? &te->task() : nullptr;
+      auto& parked = park(*node, std::move(handler));
       node->resume_ = &waiter_queue::resume<Handler>;
+      node->ready_node::fire = &waiter_queue::step<Handler>;
+      node->cancel_hook::fire = &waiter_queue::cancel;
       node->state_ = wait_node::state::waiting;
       queue->nodes_.push_back(*node);
-      node->fire = &waiter_queue::cancel;
-      connect_cancel(*parked, *node);
+      connect_cancel(parked, *node);
     }
   };
 
