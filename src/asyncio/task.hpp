@@ -64,11 +64,11 @@ namespace detail {
 
 /// The bottom frame of every task, in place of co_spawn's: it stores the outcome in the state
 /// (so no error is lost) and adds nothing else, no handler, no work guards, no extra frame.
-/// throw_if_cancelled(false): after a cancellation, Asio would make *every* later co_await
-/// throw; Python lets cleanup code await, and our awaits deliver cancellation themselves.
+/// It runs with throw_if_cancelled(false) (see create_task): after a cancellation, Asio would
+/// make *every* later co_await throw; Python lets cleanup code await, and our awaits deliver
+/// cancellation themselves.
 template <class T>
 entry_point run_task(ref<task_state<T>> state, coroutine<T> body) {
-  co_await boost::asio::this_coro::throw_if_cancelled(false);
   // Cancelled before it started: as in Python, the body never runs.
   std::exception_ptr error = state->take_cancel_request();
   if (!error) {
@@ -127,9 +127,10 @@ task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
   // What co_spawn does, minus its handler and guards.
   boost::asio::any_io_executor ex = detail::task_executor<executor_type>(get_executor(), state);
   auto cancel_state = state->coroutine_cancellation_state();
+  auto entry = detail::run_task<T>(state, std::move(coro));
+  detail::dont_throw_if_cancelled(entry);
   // Python's create_task schedules the first step; it never runs it inline.
-  spawned->launch({detail::run_task<T>(state, std::move(coro)), std::move(ex),
-                   state->cancellation_slot(), cancel_state});
+  spawned->launch({std::move(entry), std::move(ex), state->cancellation_slot(), cancel_state});
   return task<T>(std::move(state));
 }
 

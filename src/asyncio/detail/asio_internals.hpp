@@ -38,6 +38,12 @@ using entry_point = boost::asio::awaitable<boost::asio::detail::awaitable_thread
 /// A task's coroutine stack, ready to launch: what co_spawn builds around an entry point.
 using coroutine_stack = boost::asio::detail::awaitable_handler<boost::asio::any_io_executor, void>;
 
+struct frame_access;
+
+/// As `co_await this_coro::throw_if_cancelled(false)` first thing in the entry point, without
+/// that await's room in its frame (16 bytes a task) and its instructions.
+void dont_throw_if_cancelled(entry_point& e) noexcept;
+
 }  // namespace asyncio::detail
 
 namespace boost::asio::detail {
@@ -68,4 +74,17 @@ private:
   result_type& result_;
 };
 
+/// The key to an awaitable's frame: Asio befriends every awaitable_thread<E>, this one too.
+template <>
+class awaitable_thread<asyncio::detail::frame_access> {
+public:
+  static void dont_throw_if_cancelled(asyncio::detail::entry_point& e) noexcept {
+    e.frame_->throw_if_cancelled_ = false;
+  }
+};
+
 }  // namespace boost::asio::detail
+
+inline void asyncio::detail::dont_throw_if_cancelled(entry_point& e) noexcept {
+  boost::asio::detail::awaitable_thread<frame_access>::dont_throw_if_cancelled(e);
+}
