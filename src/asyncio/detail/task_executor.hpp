@@ -74,7 +74,6 @@ public:
 
   /// True on the thread running the task's loop, where schedule() may be used.
   bool on_loop_thread() const noexcept { return running_loop() == &task_->loop(); }
-  task_state_base& task() const noexcept { return *task_; }
 
   /// f as the task's next step, at the back of the loop's ready queue.
   template <class F>
@@ -117,25 +116,16 @@ private:
   ref<task_state_base> task_;
 };
 
-/// The task executor `ex` is, if its loop runs on this thread: a wake-up of its task may then
-/// go straight into the loop's ready queue, as one of the task's steps.
-template <class Executor>
-const task_executor<boost::asio::io_context::executor_type>* local_task_executor(
-    const Executor& ex) noexcept {
+/// boost::asio::post(ex, f), but straight into the loop's ready queue when `ex` is a task's
+/// executor and its loop runs on this thread: a wake-up then skips Asio's type-erased executor
+/// layers and their allocation.
+template <class Executor, class F>
+void post_step(const Executor& ex, F f) {
   using loop_task_executor = task_executor<boost::asio::io_context::executor_type>;
   if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
     auto* te = ex.template target<loop_task_executor>();
-    if (te && te->on_loop_thread()) return te;
+    if (te && te->on_loop_thread()) return te->schedule(std::move(f));
   }
-  return nullptr;
-}
-
-/// boost::asio::post(ex, f), but straight into the loop's ready queue when `ex` is a local
-/// task's executor: a wake-up then skips Asio's type-erased executor layers and their
-/// allocation.
-template <class Executor, class F>
-void post_step(const Executor& ex, F f) {
-  if (auto* te = local_task_executor(ex)) return te->schedule(std::move(f));
   boost::asio::post(ex, std::move(f));
 }
 

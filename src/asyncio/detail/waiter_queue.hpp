@@ -38,7 +38,7 @@ private:
   /// Schedules the parked handler's resumption, woken or cancelled as state_ says.
   void (*resume_)(wait_node&) = nullptr;
   void* handler_ = nullptr;          // the parked handler: in room_ if it fits (a coroutine's does)
-  task_state_base* task_ = nullptr;  // the awaiting task, if it runs on this thread's loop
+  task_state_base* task_ = nullptr;  // the task whose stack the handler resumes, if any
   alignas(void*) unsigned char room_[2 * sizeof(void*)];
   state state_ = state::waiting;
 };
@@ -188,8 +188,7 @@ private:
         auto error = current_task_state()->take_cancel_request();
         return post_resume<std::exception_ptr>(std::move(handler), {nullptr, std::move(error)});
       }
-      auto* te = local_task_executor(boost::asio::get_associated_executor(handler));
-      node->task_ = te ? &te->task() : nullptr;
+      node->task_ = stack_task(handler);
       auto& parked = park(*node, std::move(handler));
       node->resume_ = &waiter_queue::resume<Handler>;
       node->ready_node::fire = &waiter_queue::step<Handler>;
