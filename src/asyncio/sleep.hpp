@@ -44,13 +44,14 @@ private:
   // hops of CPython's sleep (the TimerHandle sets the future, whose callback wakes the task),
   // so that tasks interleave in Python's order.
   template <class Handler>
-  struct node final : timer_entry, ready_node, cancel_hook {
+  struct node final : ready_node, cancel_hook, timer_entry {
     node(Handler h, event_loop& l, value_type v)
-        : handler(std::move(h)), loop(l), value(std::move(v)) {}
-    Handler handler;
-    event_loop& loop;
+        : value(std::move(v)), handler(std::move(h)), loop(l) {}
+    // First, so that a small value and the flag fit in the room timer_entry leaves at its end.
     value_type value;
     bool due = false;  // in the ready queue: a cancel now only changes the outcome
+    Handler handler;
+    event_loop& loop;
 
     // Resumes the awaiter through the ready queue, or (the loop goes away) destroys it.
     static void finish(node* n, std::exception_ptr error, bool run = true) {

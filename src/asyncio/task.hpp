@@ -10,7 +10,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <optional>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -91,10 +90,10 @@ class spawned_task final : public task_state<T>, public ready_node {
 public:
   using task_state<T>::task_state;
 
-  /// Queues the first step of `thread`, this task's coroutine stack: Python's create_task,
-  /// which calls loop.call_soon(task.__step).
-  void launch(coroutine_stack thread) {
-    thread_.emplace(std::move(thread));
+  /// Queues the first step of `entry`, this task's coroutine: Python's create_task, which
+  /// calls loop.call_soon(task.__step).
+  void launch(entry_point entry) {
+    entry_ = std::move(entry);
     intrusive_ptr_add_ref(this);  // the queue's reference, until the step has run
     fire = &first_step;
     detail::schedule(this->loop(), *this);
@@ -109,12 +108,18 @@ private:
   static void first_step(ready_node& node, bool run) {
     auto* self = static_cast<spawned_task*>(&node);
     ref<task_state_base> task(self, false);  // adopts the queue's reference
-    start step{std::move(*self->thread_)};
-    self->thread_.reset();
-    if (run) task_step<start>{std::move(task), std::move(step)}();
+    auto entry = std::move(self->entry_);
+    if (!run) return;
+    // What co_spawn does, minus its handler and guards.
+    boost::asio::any_io_executor ex =
+        task_executor<event_loop::executor_type>(self->loop().get_executor(), task);
+    auto cancel_state = self->coroutine_cancellation_state();
+    dont_throw_if_cancelled(entry);
+    start step{{std::move(entry), std::move(ex), self->cancellation_slot(), cancel_state}};
+    run_step(*task, step);
   }
 
-  std::optional<coroutine_stack> thread_;
+  entry_point entry_;  // until the first step builds the coroutine stack around it
 };
 
 }  // namespace detail
@@ -124,13 +129,8 @@ task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
   check_open();
   auto* spawned = new detail::spawned_task<T>(*this, std::move(name));
   detail::ref<detail::task_state<T>> state(spawned);
-  // What co_spawn does, minus its handler and guards.
-  boost::asio::any_io_executor ex = detail::task_executor<executor_type>(get_executor(), state);
-  auto cancel_state = state->coroutine_cancellation_state();
-  auto entry = detail::run_task<T>(state, std::move(coro));
-  detail::dont_throw_if_cancelled(entry);
   // Python's create_task schedules the first step; it never runs it inline.
-  spawned->launch({std::move(entry), std::move(ex), state->cancellation_slot(), cancel_state});
+  spawned->launch(detail::run_task<T>(state, std::move(coro)));
   return task<T>(std::move(state));
 }
 

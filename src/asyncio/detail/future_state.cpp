@@ -94,7 +94,7 @@ task_state_base::task_state_base(event_loop& loop, std::string name)
 }
 
 task_state_base::~task_state_base() {
-  if (stack_state_call_) stack_state_call_(stack_state_, true);
+  if (stack_signal_) stack_state_call_.load(std::memory_order_relaxed)(stack_state_, true);
   if (unretrieved_error()) {
     log().error("Task exception was never retrieved: {}: {}", get_name(), describe(error()));
     mark_retrieved();
@@ -132,13 +132,16 @@ struct task_state_base::inline_slot {
     static_assert(sizeof(State) <= sizeof(task->stack_state_) && alignof(State) <= alignof(void*));
     auto* state = ::new (static_cast<void*>(task->stack_state_)) State();
     task->stack_signal_ = &state->signal_;
-    task->stack_state_call_ = [](void* p, bool destroy) {
-      auto* s = static_cast<State*>(p);
-      if (destroy)
-        s->~State();
-      else
-        (*s)(boost::asio::cancellation_type::terminal);
-    };
+    // Every task stores the same function; relaxed is enough for a value that never changes.
+    stack_state_call_.store(
+        [](void* p, bool destroy) {
+          auto* s = static_cast<State*>(p);
+          if (destroy)
+            s->~State();
+          else
+            (*s)(boost::asio::cancellation_type::terminal);
+        },
+        std::memory_order_relaxed);
     return *state;
   }
 };
@@ -182,6 +185,8 @@ void task_state_base::finish_run(std::exception_ptr error) {
                          : failed()  ? "failed"
                                      : "finished");
 }
+
+std::atomic<void (*)(void*, bool)> task_state_base::stack_state_call_{nullptr};
 
 task_state_base* current_task_state() noexcept { return current_task; }
 

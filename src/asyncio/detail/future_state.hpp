@@ -236,14 +236,15 @@ private:
   /// raw Asio operation through the stack's cancellation state.
   void emit_cancel() {
     if (cancel_hook_) return cancel_hook_->fire(*cancel_hook_);
-    if (stack_state_call_) stack_state_call_(stack_state_, false);
+    if (stack_signal_) stack_state_call_.load(std::memory_order_relaxed)(stack_state_, false);
   }
 
-  // The coroutine stack's cancellation state (Asio's private type, so kept as bytes), what
-  // calls it with a terminal cancellation (false) or destroys it (true), and its signal.
+  // The coroutine stack's cancellation state (Asio's private type, so kept as bytes), and its
+  // signal once it is built; what calls such a state with a terminal cancellation (false) or
+  // destroys it (true), the same for every task.
   alignas(void*) unsigned char stack_state_[16];
-  void (*stack_state_call_)(void*, bool destroy) = nullptr;
   boost::asio::cancellation_signal* stack_signal_ = nullptr;
+  static std::atomic<void (*)(void*, bool destroy)> stack_state_call_;
   cancel_hook* cancel_hook_ = nullptr;
   std::unique_ptr<std::string> name_;  // "Task-<id>" unless named: most tasks never pay for one
   std::exception_ptr cancel_request_;

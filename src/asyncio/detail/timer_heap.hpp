@@ -12,13 +12,15 @@ namespace asyncio::detail {
 /// its owner (the sleep's own node, the callback's handle), so arming one allocates nothing
 /// but, now and then, room in the heap.
 struct timer_entry {
-  static constexpr std::size_t not_queued = static_cast<std::size_t>(-1);
+  static constexpr std::uint32_t not_queued = static_cast<std::uint32_t>(-1);
 
   std::chrono::steady_clock::time_point when;
   /// Called once it is due and out of the heap (run), or when the loop goes away first.
   void (*expire)(timer_entry& self, bool run) = nullptr;
-  std::uint64_t seq = 0;           // ties fire in the order they were armed
-  std::size_t index = not_queued;  // its place in the heap, so a cancelled one leaves at once
+  std::uint64_t seq = 0;  // ties fire in the order they were armed
+  // Its place in the heap, so a cancelled one leaves at once. 32 bits (a heap of four billion
+  // timers would need hundreds of gigabytes) leave room for a small field of the owner's.
+  std::uint32_t index = not_queued;
 };
 
 /// A binary min-heap of timers by (deadline, arming order), each knowing its place, so that a
@@ -31,7 +33,7 @@ public:
   void push(timer_entry& e) {
     e.seq = next_seq_++;
     heap_.push_back(&e);
-    e.index = heap_.size() - 1;
+    e.index = static_cast<std::uint32_t>(heap_.size() - 1);
     up(e.index);
   }
   /// Takes `e` out of the heap; nothing happens if it is not in it.
@@ -60,7 +62,7 @@ private:
   }
   void place(std::size_t i, timer_entry* e) noexcept {
     heap_[i] = e;
-    e->index = i;
+    e->index = static_cast<std::uint32_t>(i);
   }
   void up(std::size_t i) noexcept {
     timer_entry* e = heap_[i];
