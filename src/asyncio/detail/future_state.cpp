@@ -11,7 +11,6 @@ namespace asyncio::detail {
 
 namespace {
 
-thread_local task_state_base* current_task = nullptr;
 std::atomic<std::uint64_t> next_task_id{1};
 
 struct callback_waiter final : waiter {
@@ -187,13 +186,5 @@ void task_state_base::finish_run(std::exception_ptr error) {
 }
 
 std::atomic<void (*)(void*, bool)> task_state_base::stack_state_call_{nullptr};
-
-task_state_base* current_task_state() noexcept { return current_task; }
-
-current_task_scope::current_task_scope(task_state_base* task) noexcept : previous_(current_task) {
-  current_task = task;
-}
-
-current_task_scope::~current_task_scope() { current_task = previous_; }
 
 }  // namespace asyncio::detail

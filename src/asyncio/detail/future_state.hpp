@@ -262,14 +262,18 @@ template <class T>
 using task_state =
     std::conditional_t<std::is_void_v<T>, task_state_base, with_value<T, task_state_base>>;
 
-/// The task whose coroutine runs on this thread now (asyncio.current_task()), or null.
-task_state_base* current_task_state() noexcept;
+/// The task whose coroutine runs on this thread now (asyncio.current_task()), or null. In the
+/// header, constant-initialized: every await reads it, so it is a plain load, not a call.
+inline constinit thread_local task_state_base* this_thread_task = nullptr;
+inline task_state_base* current_task_state() noexcept { return this_thread_task; }
 
 /// Makes `task` the current one for a scope; the task's executor wraps every handler in one.
 class current_task_scope {
 public:
-  explicit current_task_scope(task_state_base* task) noexcept;
-  ~current_task_scope();
+  explicit current_task_scope(task_state_base* task) noexcept : previous_(this_thread_task) {
+    this_thread_task = task;
+  }
+  ~current_task_scope() { this_thread_task = previous_; }
   current_task_scope(const current_task_scope&) = delete;
   current_task_scope& operator=(const current_task_scope&) = delete;
 
