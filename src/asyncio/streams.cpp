@@ -197,6 +197,15 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
         io);
   }
 
+  // Until the writer is no longer paused, or has failed.
+  coroutine<void> wait_drained() {
+    while (paused && !write_error) {
+      detail::wait_node w;
+      auto error = co_await drainers.wait(w);
+      if (error) std::rethrow_exception(error);
+    }
+  }
+
   void sent(boost::system::error_code ec) {
     sending = false;
     in_flight.clear();
@@ -501,13 +510,9 @@ void stream_writer::write(std::string_view data) { s_->write(data); }
 
 coroutine<void> stream_writer::drain() {
   auto keep = s_;
-  auto& s = *keep;
-  while (s.paused && !s.write_error) {
-    detail::wait_node w;
-    auto error = co_await s.drainers.wait(w);
-    if (error) std::rethrow_exception(error);
-  }
-  if (s.write_error) std::rethrow_exception(s.write_error);
+  // The wait in a frame of its own: the common drain, with nothing to wait for, stays small.
+  if (keep->paused && !keep->write_error) co_await keep->wait_drained();
+  if (keep->write_error) std::rethrow_exception(keep->write_error);
 }
 
 void stream_writer::close() { s_->close(); }

@@ -43,7 +43,7 @@ class task_state_base;
 /// and nothing is left for Asio to clear.
 struct cancel_hook {
   void (*fire)(cancel_hook& self) = nullptr;
-  task_state_base* task = nullptr;  // the task it is hooked to, if any
+  task_state_base* task = nullptr;  // the task it was hooked to, if any
 };
 
 /// The state behind asyncio.Future, shared by the future<T> and task<T> handles. Everything
@@ -187,9 +187,9 @@ public:
     cancel_hook_ = &h;
     h.task = this;
   }
+  /// `h` hears no more; it keeps its task (a waiter's node needs it to be resumed).
   void unhook_cancel(cancel_hook& h) noexcept {
     if (cancel_hook_ == &h) cancel_hook_ = nullptr;
-    h.task = nullptr;
   }
 
   /// Task.cancelling(): cancel requests not yet taken back by uncancel().

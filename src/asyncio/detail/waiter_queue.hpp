@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <thread>
 
 namespace asyncio::detail {
@@ -37,8 +38,8 @@ private:
 
   /// Schedules the parked handler's resumption, woken or cancelled as state_ says.
   void (*resume_)(wait_node&) = nullptr;
-  void* handler_ = nullptr;          // the parked handler: in room_ if it fits (a coroutine's does)
-  task_state_base* task_ = nullptr;  // the task whose stack the handler resumes, if any
+  // The parked handler if it fits (a coroutine's does), else a pointer to it. Its task, when
+  // it resumes a task's stack, is the one cancel_hook::task names.
   alignas(void*) unsigned char room_[2 * sizeof(void*)];
   state state_ = state::waiting;
 };
@@ -124,30 +125,41 @@ private:
 
   template <class Handler>
   static Handler& park(wait_node& node, Handler handler) {
-    void* room = nullptr;
+    if constexpr (fits<Handler>) {
+      return *::new (static_cast<void*>(node.room_)) Handler(std::move(handler));
+    } else {
+      Handler* parked = allocator<Handler>().allocate(1);
+      ::new (static_cast<void*>(parked)) Handler(std::move(handler));
+      return **::new (static_cast<void*>(node.room_)) Handler*(parked);
+    }
+  }
+
+  template <class Handler>
+  static Handler& parked(wait_node& node) {
     if constexpr (fits<Handler>)
-      room = node.room_;
+      return *std::launder(reinterpret_cast<Handler*>(node.room_));
     else
-      room = allocator<Handler>().allocate(1);
-    auto* parked = ::new (room) Handler(std::move(handler));
-    node.handler_ = parked;
-    return *parked;
+      return **std::launder(reinterpret_cast<Handler**>(node.room_));
   }
 
   template <class Handler>
   static Handler unpark(wait_node& node) {
-    auto* parked = static_cast<Handler*>(std::exchange(node.handler_, nullptr));
-    Handler handler = std::move(*parked);
-    std::destroy_at(parked);
-    if constexpr (!fits<Handler>) allocator<Handler>().deallocate(parked, 1);
+    Handler& h = parked<Handler>(node);
+    Handler handler = std::move(h);
+    std::destroy_at(&h);
+    if constexpr (!fits<Handler>) allocator<Handler>().deallocate(&h, 1);
     return handler;
+  }
+
+  static task_state_base* task_of(wait_node& node) noexcept {
+    return static_cast<cancel_hook&>(node).task;
   }
 
   template <class Handler>
   static void resume(wait_node& node) {
     // Through the slot, this destroys a running fire_hook: after it, nothing of it is touched.
-    disconnect_cancel(*static_cast<Handler*>(node.handler_), node);
-    if (node.task_) return schedule(node.task_->loop(), node);  // step() runs it
+    disconnect_cancel(parked<Handler>(node), node);
+    if (auto* task = task_of(node)) return schedule(task->loop(), node);  // step() runs it
     auto handler = unpark<Handler>(node);
     auto ex = boost::asio::get_associated_executor(handler);
     post_step(ex, [&node, handler = std::move(handler)]() mutable { deliver(node, handler); });
@@ -157,7 +169,7 @@ private:
   template <class Handler>
   static void step(ready_node& entry, bool run) {
     auto& node = static_cast<wait_node&>(entry);
-    ref<task_state_base> task(node.task_);  // the step may end the task and drop the rest
+    ref<task_state_base> task(task_of(node));  // the step may end the task and drop the rest
     auto handler = unpark<Handler>(node);
     if (!run) return;  // the loop goes away: the handler takes the node's frame with it
     auto resume = [&node, &handler] { deliver(node, handler); };
@@ -188,14 +200,13 @@ private:
         auto error = current_task_state()->take_cancel_request();
         return post_resume<std::exception_ptr>(std::move(handler), {nullptr, std::move(error)});
       }
-      node->task_ = stack_task(handler);
-      auto& parked = park(*node, std::move(handler));
+      auto& h = park(*node, std::move(handler));
       node->resume_ = &waiter_queue::resume<Handler>;
       node->ready_node::fire = &waiter_queue::step<Handler>;
       node->cancel_hook::fire = &waiter_queue::cancel;
       node->state_ = wait_node::state::waiting;
       queue->nodes_.push_back(*node);
-      connect_cancel(parked, *node);
+      connect_cancel(h, *node);
     }
   };
 
