@@ -370,6 +370,19 @@ void detail::throw_wrong_thread(const char* what) {
 
 void detail::schedule(event_loop& loop, ready_node& n) { loop.schedule(n); }
 
+void detail::run_then_ready(event_loop& loop, void (*fn)(void*), void* arg) {
+  if (loop.run_ready_posted_) return fn(arg);  // a turn is on its way: it runs what fn wakes
+  loop.run_ready_posted_ = true;               // so that fn's wake-ups post no turn of their own
+  try {
+    fn(arg);
+  } catch (...) {
+    loop.run_ready_posted_ = false;
+    if (!loop.ready_.empty()) loop.post_run_ready();
+    throw;
+  }
+  loop.run_ready();
+}
+
 void detail::add_timer(event_loop& loop, timer_entry& e) { loop.add_timer(e); }
 
 void detail::cancel_timer(event_loop& loop, timer_entry& e) noexcept { loop.timers_.remove(e); }

@@ -121,6 +121,7 @@ public:
 private:
   // The machinery the library reaches through detail/loop_hooks.hpp.
   friend void detail::schedule(event_loop&, detail::ready_node&);
+  friend void detail::run_then_ready(event_loop&, void (*)(void*), void*);
   friend void detail::add_timer(event_loop&, detail::timer_entry&);
   friend void detail::cancel_timer(event_loop&, detail::timer_entry&) noexcept;
   friend void detail::register_task(event_loop&, detail::task_state_base&) noexcept;

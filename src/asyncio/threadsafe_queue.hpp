@@ -148,7 +148,10 @@ private:
     if (w.loop == detail::running_loop())
       w.woken_event.set();
     else  // call_soon_threadsafe's own post, without its std::function
-      boost::asio::post(w.loop->context(), [w = w.shared_from_this()] { w->woken_event.set(); });
+      boost::asio::post(w.loop->context(), [w = w.shared_from_this()] {
+        detail::run_then_ready(
+            *w->loop, [](void* p) { static_cast<waiter*>(p)->woken_event.set(); }, w.get());
+      });
   }
 
   /// Waits on the loop for the wake-up. Cancelled: leaves the queue, or, if woken already and

@@ -21,6 +21,10 @@ class task_state_base;
 event_loop* running_loop() noexcept;
 /// loop.schedule(n): at the back of the loop's ready queue.
 void schedule(event_loop& loop, ready_node& n);
+/// From a handler another thread posted to the loop's io_context: runs fn(arg), which wakes
+/// something on the loop, then at once the ready queue, so that what fn schedules runs in this
+/// pass and not after one more pass through the reactor (an epoll_wait, once I/O exists).
+void run_then_ready(event_loop& loop, void (*fn)(void*), void* arg);
 /// Arms `e` in the loop's timer heap (CPython's loop._scheduled): when due, its expire() runs
 /// from the loop, timers in deadline order, ties in arming order.
 void add_timer(event_loop& loop, timer_entry& e);
