@@ -6,6 +6,8 @@
 //   W3  N tasks waiting on a timer                                           RSS bytes / task
 //   W4  two tasks pass a token back and forth N times through two queues      ns / handoff
 //       (raw: experimental::channel, try_send/try_receive first)
+//   W4X W4 between two loops on two threads                                  ns / handoff
+//       (threadsafe_queue; raw: experimental::concurrent_channel, two io_contexts)
 //   W5  50 clients x N echo round trips over loopback, server on the same loop  us / round trip
 //       (streams against async_read_until / async_write)
 //   W5T W5 over TLS (the same two ssl::contexts on both sides: a certificate     us / round trip
@@ -37,6 +39,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -285,18 +288,21 @@ sample w3_wrapped(int n) { return asyncio::run(w3_main(n)); }
 using raw_channel = asio::experimental::channel<void(boost::system::error_code, int)>;
 
 // The idiomatic fast path: try first, and only wait when the channel is not ready.
-asio::awaitable<void> raw_send(raw_channel& c, int token) {
+template <class Channel>
+asio::awaitable<void> raw_send(Channel& c, int token) {
   if (!c.try_send(boost::system::error_code{}, token))
     co_await c.async_send({}, token, asio::use_awaitable);
 }
 
-asio::awaitable<int> raw_receive(raw_channel& c) {
+template <class Channel>
+asio::awaitable<int> raw_receive(Channel& c) {
   int token = -1;
   if (c.try_receive([&token](boost::system::error_code, int v) { token = v; })) co_return token;
   co_return co_await c.async_receive(asio::use_awaitable);
 }
 
-asio::awaitable<void> raw_ping(raw_channel& out, raw_channel& in, int n) {
+template <class Channel>
+asio::awaitable<void> raw_ping(Channel& out, Channel& in, int n) {
   for (int i = 0; i < n; ++i) {
     co_await raw_send(out, i);
     int token = co_await raw_receive(in);
@@ -304,7 +310,8 @@ asio::awaitable<void> raw_ping(raw_channel& out, raw_channel& in, int n) {
   }
 }
 
-asio::awaitable<void> raw_pong(raw_channel& in, raw_channel& out, int n) {
+template <class Channel>
+asio::awaitable<void> raw_pong(Channel& in, Channel& out, int n) {
   for (int i = 0; i < n; ++i) {
     int token = co_await raw_receive(in);
     co_await raw_send(out, token);
@@ -325,7 +332,8 @@ sample w4_raw_on(int n, bool reactor) {
 sample w4_raw(int n) { return w4_raw_on(n, true); }
 sample w4_raw_no_reactor(int n) { return w4_raw_on(n, false); }
 
-asyncio::coroutine<void> ping(asyncio::queue<int>& out, asyncio::queue<int>& in, int n) {
+template <class Queue>
+asyncio::coroutine<void> ping(Queue& out, Queue& in, int n) {
   for (int i = 0; i < n; ++i) {
     co_await out.put(i);
     int token = co_await in.get();
@@ -333,7 +341,8 @@ asyncio::coroutine<void> ping(asyncio::queue<int>& out, asyncio::queue<int>& in,
   }
 }
 
-asyncio::coroutine<void> pong(asyncio::queue<int>& in, asyncio::queue<int>& out, int n) {
+template <class Queue>
+asyncio::coroutine<void> pong(Queue& in, Queue& out, int n) {
   for (int i = 0; i < n; ++i) {
     int token = co_await in.get();
     co_await out.put(token);
@@ -344,13 +353,57 @@ asyncio::coroutine<sample> w4_main(int n) {
   asyncio::queue<int> there(1), back(1);
   allocation_count allocs;
   auto start = clock_type::now();
-  auto a = asyncio::create_task(ping(there, back, n));
-  auto b = asyncio::create_task(pong(there, back, n));
+  auto a = asyncio::create_task(ping<asyncio::queue<int>>(there, back, n));
+  auto b = asyncio::create_task(pong<asyncio::queue<int>>(there, back, n));
   co_await asyncio::gather(a, b);
   co_return sample{per(seconds_since(start) * 1e9, 2.0 * n), allocs.per(2.0 * n)};
 }
 
 sample w4_wrapped(int n) { return asyncio::run(w4_main(n)); }
+
+// ---- W4X: the same between two loops, each on its own thread ----
+
+using raw_cross_channel =
+    asio::experimental::concurrent_channel<void(boost::system::error_code, int)>;
+
+// Two io_contexts (each with its timer, as raw_loop), each run by a thread.
+sample w4x_raw(int n) {
+  raw_loop a, b;
+  raw_cross_channel there(a.ctx, 1), back(b.ctx, 1);
+  allocation_count allocs;
+  auto start = clock_type::now();
+  asio::co_spawn(a.ctx, raw_ping(there, back, n), rethrow);
+  asio::co_spawn(b.ctx, raw_pong(there, back, n), rethrow);
+  std::exception_ptr error;
+  std::thread other([&b, &error] {
+    try {
+      b.ctx.run();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  try {
+    a.ctx.run();
+  } catch (...) {
+    b.ctx.stop();
+    other.join();
+    throw;
+  }
+  other.join();
+  rethrow(error);
+  return {per(seconds_since(start) * 1e9, 2.0 * n), allocs.per(2.0 * n)};
+}
+
+sample w4x_wrapped(int n) {
+  asyncio::threadsafe_queue<int> there(1), back(1);
+  asyncio::loop_group group(2);
+  allocation_count allocs;
+  auto start = clock_type::now();
+  group.run([&there, &back, n](asyncio::event_loop&, std::size_t i) {
+    return i == 0 ? ping(there, back, n) : pong(there, back, n);
+  });
+  return {per(seconds_since(start) * 1e9, 2.0 * n), allocs.per(2.0 * n)};
+}
 
 // ---- W5: echo round trips over loopback, server and clients on one loop ----
 
@@ -718,8 +771,10 @@ int print_table(const std::vector<workload>& workloads, const std::vector<scalin
     if (w.sides.count("raw-asio-no-reactor"))
       row(w, w.id + " raw without a reactor", "raw-asio-no-reactor");
   fmt::print(
-      "units: W1 tasks/s, W2 ms beyond the 100 ms sleep, W3 RSS bytes per waiting task, W4 ns per\n"
-      "handoff, W5 us per echo round trip; ratio = asyncio-cpp's cost over raw Asio's (medians of\n"
+      "units: W1 tasks/s, W2 ms beyond the 100 ms sleep, W3 RSS bytes per waiting task, W4 and "
+      "W4X\n"
+      "ns per handoff, W5 us per echo round trip; ratio = asyncio-cpp's cost over raw Asio's "
+      "(medians of\n"
       "{} runs); allocs/unit = heap allocations per task, handoff or round trip (raw, ours).\n"
       "'raw without a reactor': an io_context with no timer or socket never polls epoll; no real\n"
       "program runs so (asyncio::run has a signal handler), shown for what it costs.\n",
@@ -846,7 +901,7 @@ int print_instructions(const std::vector<workload>& workloads, int n, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  int spawn_n = 0, sleep_n = 0, memory_n = 0, handoff_n = 0, trips_n = 0, repeat = 0;
+  int spawn_n = 0, sleep_n = 0, memory_n = 0, handoff_n = 0, cross_n = 0, trips_n = 0, repeat = 0;
   int instructions_n = 0, one_n = 0;
   int loops = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   std::string json_path, one_workload, one_side;
@@ -857,13 +912,14 @@ int main(int argc, char** argv) {
       ("sleep-tasks", demo::number(&sleep_n, 1, 10'000'000)->default_value(100'000), "W2 tasks")
       ("memory-tasks", demo::number(&memory_n, 1, 10'000'000)->default_value(100'000), "W3 tasks")
       ("round-trips", demo::number(&handoff_n, 1, 10'000'000)->default_value(500'000), "W4 round trips (2 handoffs each)")
+      ("cross-trips", demo::number(&cross_n, 1, 10'000'000)->default_value(20'000), "W4X round trips (2 handoffs each)")
       ("echo-trips", demo::number(&trips_n, 1, 10'000'000)->default_value(1'000), "W5 echo round trips per client (50 clients)")
       ("loops", demo::number(&loops, 2, 256)->default_value(loops), "W6: the loop_group's loops (default: one per core, at least 2)")
       ("repeat", demo::number(&repeat, 1, 100)->default_value(5), "runs of each; the median is kept")
       ("json", demo::output(&json_path), "also write the results to this JSON file")
       ("instructions", demo::number(&instructions_n, 1, 1'000'000)->implicit_value(20'000),
        "instead: instructions (callgrind) and system calls (strace) per W1 task and W4 handoff")
-      ("workload", demo::po::value(&one_workload), "instead: one run of W1..W5, one JSON line")
+      ("workload", demo::po::value(&one_workload), "instead: one run of W1..W5T, one JSON line")
       ("side", demo::po::value(&one_side)->default_value("asyncio-cpp"),
        "with --workload: asyncio-cpp, raw-asio or raw-asio-no-reactor (W4)")
       ("n", demo::po::value(&one_n)->default_value(1000), "with --workload: its size (0 allowed)");
@@ -902,6 +958,12 @@ int main(int argc, char** argv) {
        {{"raw-asio", w4_raw},
         {"asyncio-cpp", w4_wrapped},
         {"raw-asio-no-reactor", w4_raw_no_reactor}}},
+      {"W4X",
+       "queue handoff across loops",
+       "ns/handoff",
+       false,
+       cross_n,
+       {{"raw-asio", w4x_raw}, {"asyncio-cpp", w4x_wrapped}}},
       {"W5",
        "echo over loopback",
        "us/round trip",
@@ -928,7 +990,7 @@ int main(int argc, char** argv) {
       auto w = std::find_if(workloads.begin(), workloads.end(),
                             [&](const workload& w) { return w.id == one_workload; });
       if (w == workloads.end())
-        demo::usage_error(argv[0], "--workload must be W1, W2, W3, W4, W5 or W5T");
+        demo::usage_error(argv[0], "--workload must be W1, W2, W3, W4, W4X, W5 or W5T");
       if (!w->sides.count(one_side))
         demo::usage_error(argv[0], "no side " + one_side + " for " + w->id);
       if (one_n < 0 || one_n > 10'000'000 || (one_n == 0 && w->id != "W1" && w->id != "W4"))
