@@ -221,6 +221,8 @@ BOOST_AUTO_TEST_CASE(several_failures_arrive_as_an_exception_group) {
     BOOST_FAIL("no error");
   } catch (const asyncio::exception_group& g) {
     BOOST_TEST(g.exceptions().size() == 2u);
+    BOOST_TEST(std::string(g.what()).rfind("loop_group: 2 loops failed (2 sub-exceptions)", 0) ==
+               0u);
   }
 }
 

@@ -3,8 +3,10 @@
 
 #include "test.hpp"
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -74,11 +76,14 @@ namespace {
 // Four loops in a ring: loop i puts its ids into queue i+1 and gets those of loop i-1 from
 // queue i. One operation in eight is cancelled at a random moment (as a task of its own),
 // one in eight is a *_nowait; the ids each loop receives are counted.
-constexpr int loops = 4, per_loop = 250'000, workers = 2;
+// A million items; ten thousand under ASYNCIO_TEST_QUICK (make valgrind).
+constexpr int loops = 4, workers = 2;
+const int per_loop = std::getenv("ASYNCIO_TEST_QUICK") ? 2'500 : 250'000;
 
 struct ring {
   std::vector<std::unique_ptr<int_queue>> queues;
   std::vector<std::uint8_t> seen = std::vector<std::uint8_t>(loops * per_loop);  // by id
+  std::array<int, loops> received{};  // each loop's, touched by its thread only
   std::atomic<int> cancels = 0;
 };
 
@@ -138,7 +143,7 @@ asyncio::coroutine<int> get_maybe_cancelled(ring* r, int_queue* q, std::minstd_r
 
 // Gets until the loop has received all it is due, then shuts its queue down, which ends the
 // other workers' waits.
-asyncio::coroutine<void> consume(ring* r, int_queue* q, int* received, unsigned seed) {
+asyncio::coroutine<void> consume(ring* r, int_queue* q, std::size_t loop, unsigned seed) {
   std::minstd_rand rng(seed);
   for (;;) {
     int id;
@@ -149,20 +154,19 @@ asyncio::coroutine<void> consume(ring* r, int_queue* q, int* received, unsigned 
     }
     if (id < 0) continue;
     ++r->seen.at(static_cast<std::size_t>(id));  // ids for this loop: seen by its thread only
-    if (++*received == per_loop) q->shutdown();
+    if (++r->received[loop] == per_loop) q->shutdown();
   }
 }
 
 asyncio::coroutine<void> ring_member(ring* r, std::size_t i) {
   auto* out = r->queues[(i + 1) % loops].get();
   auto* in = r->queues[i].get();
-  int received = 0;
   std::vector<asyncio::task<>> tasks;
   for (int w = 0; w < workers; ++w) {
     auto seed = static_cast<unsigned>(i * workers + w + 1);
     tasks.push_back(asyncio::create_task(
         produce(r, out, static_cast<int>(i) * per_loop + w * (per_loop / workers), seed)));
-    tasks.push_back(asyncio::create_task(consume(r, in, &received, seed * 7919)));
+    tasks.push_back(asyncio::create_task(consume(r, in, i, seed * 7919)));
   }
   // A bound on a lost item, so that a defect fails the test instead of hanging it.
   co_await asyncio::wait_for(asyncio::gather(std::move(tasks)), 120s);
@@ -176,8 +180,8 @@ BOOST_AUTO_TEST_CASE(four_loops_exchange_a_million_items_under_random_cancels_no
   asyncio::loop_group group(loops);
   group.run([&r](asyncio::event_loop&, std::size_t i) { return ring_member(&r, i); });
   auto once = std::count(r.seen.begin(), r.seen.end(), 1);
-  BOOST_TEST(once == loops * per_loop);  // each id received exactly once
-  BOOST_TEST(r.cancels.load() > 1000);   // and the cancels really happened
+  BOOST_TEST(once == loops * per_loop);           // each id received exactly once
+  BOOST_TEST(r.cancels.load() > per_loop / 250);  // and the cancels really happened
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -113,9 +113,11 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
   for (auto& e : errors)
     if (e) failed.push_back(e);
   if (failed.size() == 1) std::rethrow_exception(failed[0]);
-  if (failed.size() > 1)
-    throw exception_group("loop_group: " + std::to_string(failed.size()) + " loops failed",
-                          std::move(failed));
+  if (failed.size() > 1) {
+    // Counted first: the arguments below may be evaluated in either order.
+    auto what = "loop_group: " + std::to_string(failed.size()) + " loops failed";
+    throw exception_group(what, std::move(failed));
+  }
 }
 
 }  // namespace asyncio
