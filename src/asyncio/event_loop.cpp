@@ -338,11 +338,7 @@ handle event_loop::call_at(clock::time_point when, std::function<void()> fn) {
 }
 
 void event_loop::call_soon_threadsafe(std::function<void()> fn) {
-  // What fn wakes (a task awaiting run_on, say) runs in this same pass: see run_then_ready.
-  boost::asio::post(context_, [this, fn = std::move(fn)]() mutable {
-    detail::run_then_ready(
-        *this, [](void* f) { invoke_logged(*static_cast<std::function<void()>*>(f)); }, &fn);
-  });
+  detail::post_threadsafe(*this, [fn = std::move(fn)]() mutable { invoke_logged(fn); });
 }
 
 boost::asio::thread_pool& event_loop::default_executor() {

@@ -7,6 +7,7 @@
 #include <asyncio/detail/timer_heap.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/intrusive/list.hpp>
@@ -178,6 +179,20 @@ private:
 
 /// asyncio.get_running_loop(): the loop running on this thread; std::runtime_error if none.
 event_loop& get_running_loop();
+
+namespace detail {
+
+/// f() on `loop`, from any thread (call_soon_threadsafe's way, without its std::function):
+/// what f wakes there runs in the same pass (run_then_ready).
+template <class F>
+void post_threadsafe(event_loop& loop, F f) {
+  boost::asio::post(loop.context(), [&loop, f = std::move(f)]() mutable {
+    run_then_ready(
+        loop, [](void* p) { (*static_cast<F*>(p))(); }, &f);
+  });
+}
+
+}  // namespace detail
 
 }  // namespace asyncio
 

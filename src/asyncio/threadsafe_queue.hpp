@@ -11,7 +11,6 @@
 #include <asyncio/locks.hpp>
 #include <asyncio/queue.hpp>
 
-#include <boost/asio/post.hpp>
 #include <boost/intrusive/list.hpp>
 
 #include <cstddef>
@@ -147,11 +146,8 @@ private:
     w.woken = true;
     if (w.loop == detail::running_loop())
       w.woken_event.set();
-    else  // call_soon_threadsafe's own post, without its std::function
-      boost::asio::post(w.loop->context(), [w = w.shared_from_this()] {
-        detail::run_then_ready(
-            *w->loop, [](void* p) { static_cast<waiter*>(p)->woken_event.set(); }, w.get());
-      });
+    else
+      detail::post_threadsafe(*w.loop, [w = w.shared_from_this()] { w->woken_event.set(); });
   }
 
   /// Waits on the loop for the wake-up. Cancelled: leaves the queue, or, if woken already and
