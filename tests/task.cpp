@@ -4,11 +4,15 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
+#include <numeric>
 #include <thread>
+#include <vector>
 
 BOOST_AUTO_TEST_SUITE(task)
 
@@ -339,6 +343,40 @@ CO_TEST_CASE(move_only_results) {
   auto t = asyncio::create_task(make());
   auto p = co_await *t;
   BOOST_TEST(*p == 8);
+}
+
+// A task's entry frame lives in its state when it fits; a large result makes it too large, and
+// it takes memory of its own. Either way the value arrives whole and the memory goes back
+// (which the asan preset checks).
+CO_TEST_CASE(small_and_large_results_arrive_whole) {
+  auto small = []() -> asyncio::coroutine<int> {
+    co_await asyncio::sleep(0s);
+    co_return 7;
+  };
+  auto large = []() -> asyncio::coroutine<std::array<int, 512>> {
+    std::array<int, 512> a{};
+    std::iota(a.begin(), a.end(), 1);
+    co_await asyncio::sleep(0s);
+    co_return a;
+  };
+  auto s = asyncio::create_task(small());
+  auto l = asyncio::create_task(large());
+  BOOST_TEST(co_await *s == 7);
+  auto a = co_await *l;
+  BOOST_TEST(std::accumulate(a.begin(), a.end(), 0) == 512 * 513 / 2);
+}
+
+// Handlers posted through a task's executor on its loop: the first queued takes the task's
+// room, the others while it is taken memory of their own. All run, in the order posted, and
+// the room serves again once its entry has run.
+CO_TEST_CASE(several_wakeups_of_one_task_queued_at_once_run_in_order) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  std::vector<int> order;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3; ++i) boost::asio::post(ex, [&order, i] { order.push_back(i); });
+    co_await asyncio::sleep(0s);
+  }
+  BOOST_TEST(order == (std::vector<int>{0, 1, 2, 0, 1, 2}), boost::test_tools::per_element());
 }
 
 // A cancel that arrives when what the task awaited has already completed, but before the task

@@ -10,6 +10,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <coroutine>
+#include <cstddef>
+#include <new>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -61,13 +64,42 @@ public:
 
 namespace detail {
 
+template <class T>
+class spawned_task;
+
+/// run_task's frame memory (see entry_frame): inside its task's state, an allocation less per
+/// task. The frame holds a reference to the task until its memory goes back, which is after
+/// the frame's arguments (the last other reference, perhaps) are destroyed.
+template <class T>
+struct task_frame_memory {
+  static void* allocate(std::size_t size, ref<spawned_task<T>>& task, coroutine<T>&) {
+    if (size > sizeof(task->frame_room_.bytes)) return ::operator new(size);
+    intrusive_ptr_add_ref(task.get());
+    return task->frame_room_.bytes;
+  }
+  static void deallocate(void* p, std::size_t size) noexcept;
+};
+
+}  // namespace detail
+}  // namespace asyncio
+
+template <class T>
+struct std::coroutine_traits<asyncio::detail::entry_point,
+                             asyncio::detail::ref<asyncio::detail::spawned_task<T>>,
+                             asyncio::coroutine<T>> {
+  using promise_type = asyncio::detail::entry_frame<asyncio::detail::task_frame_memory<T>>;
+};
+
+namespace asyncio {
+namespace detail {
+
 /// The bottom frame of every task, in place of co_spawn's: it stores the outcome in the state
 /// (so no error is lost) and adds nothing else, no handler, no work guards, no extra frame.
 /// It runs with throw_if_cancelled(false) (see create_task): after a cancellation, Asio would
 /// make *every* later co_await throw; Python lets cleanup code await, and our awaits deliver
 /// cancellation themselves.
 template <class T>
-entry_point run_task(ref<task_state<T>> state, coroutine<T> body) {
+entry_point run_task(ref<spawned_task<T>> state, coroutine<T> body) {
   // Cancelled before it started: as in Python, the body never runs.
   std::exception_ptr error = state->take_cancel_request();
   if (!error) {
@@ -83,8 +115,9 @@ entry_point run_task(ref<task_state<T>> state, coroutine<T> body) {
   state->finish_run(std::move(error));
 }
 
-/// A task's state with its first step inside: the ready queue's entry for create_task is the
-/// state itself, so starting a task allocates nothing beyond the state and the frames.
+/// A task's state with its first step and its bottom frame inside: the ready queue's entry for
+/// create_task is the state itself, and run_task's frame lives in it, so starting a task
+/// allocates nothing beyond the state and the coroutine's own frame.
 template <class T>
 class spawned_task final : public task_state<T>, public ready_node {
 public:
@@ -100,6 +133,8 @@ public:
   }
 
 private:
+  friend struct task_frame_memory<T>;
+
   struct start {
     coroutine_stack thread;
     void operator()() { thread.launch(); }
@@ -119,18 +154,36 @@ private:
     run_step(*task, step);
   }
 
+  // Sized for run_task's frame as g++ 12 lays it out: 208 bytes, plus T unless T fits in its
+  // padding, for a T up to 256 bytes. A larger frame (a larger T, another compiler) takes
+  // memory of its own.
+  static constexpr std::size_t value_size = sizeof(std::conditional_t<std::is_void_v<T>, char, T>);
+  static constexpr std::size_t frame_size =
+      208 + (value_size > 8 && value_size <= 256 ? value_size : 0);
+  struct frame_room {
+    alignas(std::max_align_t) unsigned char bytes[frame_size];
+    spawned_task* owner;
+  };
+
   entry_point entry_;  // until the first step builds the coroutine stack around it
+  frame_room frame_room_{{}, this};
 };
+
+template <class T>
+void task_frame_memory<T>::deallocate(void* p, std::size_t size) noexcept {
+  using room = typename spawned_task<T>::frame_room;
+  if (size > sizeof(room::bytes)) return ::operator delete(p, size);
+  intrusive_ptr_release(reinterpret_cast<room*>(p)->owner);  // bytes is the room's first member
+}
 
 }  // namespace detail
 
 template <class T>
 task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
   check_open();
-  auto* spawned = new detail::spawned_task<T>(*this, std::move(name));
-  detail::ref<detail::task_state<T>> state(spawned);
+  detail::ref<detail::spawned_task<T>> state(new detail::spawned_task<T>(*this, std::move(name)));
   // Python's create_task schedules the first step; it never runs it inline.
-  spawned->launch(detail::run_task<T>(state, std::move(coro)));
+  state->launch(detail::run_task<T>(state, std::move(coro)));
   return task<T>(std::move(state));
 }
 

@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/version.hpp>
 
+#include <coroutine>
+#include <cstddef>
 #include <utility>
 
 static_assert(BOOST_ASIO_VERSION == 102600,
@@ -43,6 +45,39 @@ struct frame_access;
 /// As `co_await this_coro::throw_if_cancelled(false)` first thing in the entry point, without
 /// that await's room in its frame (16 bytes a task) and its instructions.
 void dont_throw_if_cancelled(entry_point& e) noexcept;
+
+/// The promise of an entry point whose frame lives in memory that `Memory` gives for the
+/// coroutine's arguments (run_task's: in its task's state), in place of Asio's allocation:
+/// Asio's own promise, with its allocation and its handle's type changed, and an await of a
+/// coroutine that pushes it as Asio's does (Asio's wants a handle of its own promise type;
+/// its check of throw_if_cancelled is left out, as our entry points never throw on it).
+template <class Memory>
+class entry_frame
+    : public boost::asio::detail::awaitable_frame<boost::asio::detail::awaitable_thread_entry_point,
+                                                  boost::asio::any_io_executor> {
+public:
+  entry_point get_return_object() noexcept;
+
+  template <class T>
+  struct coroutine_awaiter {
+    boost::asio::awaitable<T, boost::asio::any_io_executor> body;
+
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<entry_frame> h) noexcept;
+    T await_resume() { return body.await_resume(); }
+  };
+  template <class T>
+  coroutine_awaiter<T> await_transform(
+      boost::asio::awaitable<T, boost::asio::any_io_executor> body) noexcept {
+    return {std::move(body)};
+  }
+
+  template <class... Args>
+  static void* operator new(std::size_t size, Args&... args) {
+    return Memory::allocate(size, args...);
+  }
+  static void operator delete(void* p, std::size_t size) noexcept { Memory::deallocate(p, size); }
+};
 
 }  // namespace asyncio::detail
 
@@ -81,10 +116,32 @@ public:
   static void dont_throw_if_cancelled(asyncio::detail::entry_point& e) noexcept {
     e.frame_->throw_if_cancelled_ = false;
   }
+  template <class T>
+  static void push_frame(awaitable<T, any_io_executor>& body,
+                         awaitable_frame_base<any_io_executor>& caller) noexcept {
+    body.frame_->push_frame(&caller);
+  }
+  static asyncio::detail::entry_point make_entry_point(
+      awaitable_frame<awaitable_thread_entry_point, any_io_executor>* frame) noexcept {
+    return asyncio::detail::entry_point(frame);
+  }
 };
 
 }  // namespace boost::asio::detail
 
 inline void asyncio::detail::dont_throw_if_cancelled(entry_point& e) noexcept {
   boost::asio::detail::awaitable_thread<frame_access>::dont_throw_if_cancelled(e);
+}
+
+template <class Memory>
+asyncio::detail::entry_point asyncio::detail::entry_frame<Memory>::get_return_object() noexcept {
+  this->coro_ = std::coroutine_handle<entry_frame>::from_promise(*this);
+  return boost::asio::detail::awaitable_thread<frame_access>::make_entry_point(this);
+}
+
+template <class Memory>
+template <class T>
+void asyncio::detail::entry_frame<Memory>::coroutine_awaiter<T>::await_suspend(
+    std::coroutine_handle<entry_frame> h) noexcept {
+  boost::asio::detail::awaitable_thread<frame_access>::push_frame(body, h.promise());
 }

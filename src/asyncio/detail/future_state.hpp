@@ -8,6 +8,7 @@
 #include <boost/intrusive_ptr.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -227,6 +228,21 @@ public:
   const char* awaiting() const noexcept { return awaiting_; }
   future_state_base* awaiting_on() const noexcept { return awaiting_on_; }
 
+  /// Memory in the task for one ready-queue entry that resumes it: a suspended task waits for
+  /// one thing at a time, so the room spares the usual wake-up its allocation. Null when taken
+  /// or too small: the caller allocates elsewhere. Loop thread only.
+  void* take_room(std::size_t size, std::size_t align) noexcept {
+    if (room_taken_ || size > sizeof(room_) || align > alignof(std::max_align_t)) return nullptr;
+    room_taken_ = true;
+    return room_;
+  }
+  /// Gives `p` back if it is the room; false if it is not.
+  bool give_back_room(void* p) noexcept {
+    if (p != room_) return false;
+    room_taken_ = false;
+    return true;
+  }
+
   /// The loop's list of pending tasks (all_tasks()); a finished task unlinks itself.
   boost::intrusive::list_member_hook<auto_unlink> pending_hook;
 
@@ -253,6 +269,8 @@ private:
   std::uint64_t id_;
   std::uint32_t cancel_requests_ = 0;
   bool shielded_ = false;  // see set_awaiting()
+  bool room_taken_ = false;
+  alignas(std::max_align_t) unsigned char room_[64];
 };
 
 template <class T>

@@ -2,6 +2,7 @@
 
 #include <boost/asio/recycling_allocator.hpp>
 
+#include <memory>
 #include <new>
 #include <utility>
 
@@ -46,16 +47,17 @@ private:
   ready_node* tail_ = nullptr;
 };
 
-/// A handler as a ready entry, in the per-thread memory Asio recycles for its own handlers:
-/// after warm-up, a wake-up through the queue calls malloc no more than Asio's post does.
-template <class F>
+/// A handler as a ready entry, in memory from `Alloc`: by default the per-thread memory Asio
+/// recycles for its own handlers, so that after warm-up a wake-up through the queue calls
+/// malloc no more than Asio's post does.
+template <class F, class Alloc = boost::asio::recycling_allocator<void>>
 class ready_call final : public ready_node {
 public:
-  static ready_call* make(F f) {
-    allocator alloc;
+  static ready_call* make(F f, Alloc a = {}) {
+    allocator alloc(a);
     ready_call* p = alloc.allocate(1);
     try {
-      return ::new (static_cast<void*>(p)) ready_call(std::move(f));
+      return ::new (static_cast<void*>(p)) ready_call(std::move(f), alloc);
     } catch (...) {
       alloc.deallocate(p, 1);
       throw;
@@ -63,20 +65,22 @@ public:
   }
 
 private:
-  using allocator = boost::asio::recycling_allocator<ready_call>;
+  using allocator = typename std::allocator_traits<Alloc>::template rebind_alloc<ready_call>;
 
-  explicit ready_call(F f) : f_(std::move(f)) { fire = &call; }
+  ready_call(F f, const allocator& alloc) : f_(std::move(f)), alloc_(alloc) { fire = &call; }
 
   // The memory goes back before the call, so the handler's own wake-ups can reuse it.
   static void call(ready_node& self, bool run) {
     auto* p = static_cast<ready_call*>(&self);
     F f(std::move(p->f_));
+    allocator alloc(p->alloc_);
     p->~ready_call();
-    allocator().deallocate(p, 1);
+    alloc.deallocate(p, 1);
     if (run) std::move(f)();
   }
 
   F f_;
+  [[no_unique_address]] allocator alloc_;
 };
 
 }  // namespace asyncio::detail

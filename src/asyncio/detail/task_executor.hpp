@@ -10,8 +10,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/require.hpp>
 
+#include <cstddef>
 #include <type_traits>
 #include <utility>
 
@@ -37,6 +39,30 @@ struct task_step {
   F f;
 
   void operator()() { run_step(*task, f); }
+};
+
+/// Memory in the task's room while it is free (task_state_base::take_room), else in Asio's
+/// recycled memory.
+template <class T>
+struct room_allocator {
+  using value_type = T;
+
+  explicit room_allocator(task_state_base& t) noexcept : task(&t) {}
+  template <class U>
+  room_allocator(const room_allocator<U>& other) noexcept : task(other.task) {}
+
+  T* allocate(std::size_t n) {
+    if (void* p = task->take_room(sizeof(T) * n, alignof(T))) return static_cast<T*>(p);
+    return boost::asio::recycling_allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (!task->give_back_room(p)) boost::asio::recycling_allocator<T>().deallocate(p, n);
+  }
+  friend bool operator==(const room_allocator& a, const room_allocator& b) noexcept {
+    return a.task == b.task;
+  }
+
+  task_state_base* task;
 };
 
 /// The executor a task's coroutine runs on: the loop's executor, plus the task. Every handler
@@ -78,7 +104,9 @@ public:
   /// f as the task's next step, at the back of the loop's ready queue.
   template <class F>
   void schedule(F f) const {
-    detail::schedule(task_->loop(), *ready_call<task_step<F>>::make({task_, std::move(f)}));
+    using entry = ready_call<task_step<F>, room_allocator<void>>;
+    detail::schedule(task_->loop(),
+                     *entry::make({task_, std::move(f)}, room_allocator<void>(*task_)));
   }
 
   // clang-format off
