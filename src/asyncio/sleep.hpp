@@ -42,7 +42,9 @@ private:
   // The timer lives in the node beside the awaiting handler, armed in the loop's heap. Due,
   // the node joins the ready queue and, run there, schedules the awaiter's resumption: the two
   // hops of CPython's sleep (the TimerHandle sets the future, whose callback wakes the task),
-  // so that tasks interleave in Python's order.
+  // so that tasks interleave in Python's order. A node hooked to its task (the usual case,
+  // see connect_cancel) lives in the task's room if it is free: the handler it holds keeps the
+  // task alive.
   template <class Handler>
   struct node final : ready_node, cancel_hook, timer_entry {
     node(Handler h, event_loop& l, value_type v)
@@ -53,16 +55,17 @@ private:
     Handler handler;
     event_loop& loop;
 
-    // Resumes the awaiter through the ready queue, or (the loop goes away) destroys it.
+    // Resumes the awaiter through the ready queue, or (the loop goes away) destroys it. The
+    // node goes first, so that the resumption can take the room it leaves.
     static void finish(node* n, std::exception_ptr error, bool run = true) {
       if (trace::enabled()) trace::wait_ended(n, "sleep");
       disconnect_cancel(n->handler, *n);
-      std::unique_ptr<node> owned(n);
-      if (!run) return;
-      auto result = error ? outcome<T>{std::move(error)} : success(owned->value);
-      auto h = std::move(owned->handler);
-      owned.reset();
-      post_resume<T>(std::move(h), std::move(result));
+      auto result = error ? outcome<T>{std::move(error)} : success(n->value);
+      auto h = std::move(n->handler);
+      room_allocator<node> memory(n->cancel_hook::task);
+      std::destroy_at(n);
+      memory.deallocate(n, 1);
+      if (run) post_resume<T>(std::move(h), std::move(result));
     }
   };
 
@@ -74,7 +77,14 @@ private:
       if (delay <= delay.zero())  // sleep(0): yield to the loop once
         return post_resume<T>(std::move(handler), success(value));
       auto& loop = get_running_loop();
-      auto* n = new node<Handler>(std::move(handler), loop, std::move(value));
+      room_allocator<node<Handler>> memory(resumed_task(handler));  // as connect_cancel hooks
+      node<Handler>* n = memory.allocate(1);
+      try {
+        ::new (static_cast<void*>(n)) node<Handler>(std::move(handler), loop, std::move(value));
+      } catch (...) {
+        memory.deallocate(n, 1);
+        throw;
+      }
       n->when = loop.time() + delay;
       n->expire = [](timer_entry& e, bool run) {
         auto* self = static_cast<node<Handler>*>(&e);

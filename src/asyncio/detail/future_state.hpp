@@ -270,7 +270,7 @@ private:
   std::uint32_t cancel_requests_ = 0;
   bool shielded_ = false;  // see set_awaiting()
   bool room_taken_ = false;
-  alignas(std::max_align_t) unsigned char room_[64];
+  alignas(std::max_align_t) unsigned char room_[96];  // a sleep's node, or a step
 };
 
 template <class T>

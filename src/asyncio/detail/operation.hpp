@@ -75,13 +75,21 @@ void post_resume(Handler handler, outcome<T> result) {
   });
 }
 
+/// The running task, if `handler` resumes its coroutine stack (the common case), else null.
+template <class Handler>
+task_state_base* resumed_task(const Handler& handler) noexcept {
+  auto* task = current_task_state();
+  return task && task->owns(boost::asio::get_associated_cancellation_slot(handler)) ? task
+                                                                                    : nullptr;
+}
+
 /// Connects `hook` to the cancellation of the wait that `handler` resumes: through the awaiting
-/// task itself when the handler resumes that task's coroutine stack (the common case), else
+/// task itself when the handler resumes that task's coroutine stack (resumed_task), else
 /// through the handler's slot (a composition's own, such as awaitable operators give).
 template <class Handler>
 void connect_cancel(Handler& handler, cancel_hook& hook) {
+  if (auto* task = resumed_task(handler)) return task->hook_cancel(hook);
   auto slot = boost::asio::get_associated_cancellation_slot(handler);
-  if (auto* task = current_task_state(); task && task->owns(slot)) return task->hook_cancel(hook);
   if (!slot.is_connected()) return;
   struct fire_hook {
     cancel_hook* hook;

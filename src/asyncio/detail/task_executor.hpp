@@ -41,22 +41,23 @@ struct task_step {
   void operator()() { run_step(*task, f); }
 };
 
-/// Memory in the task's room while it is free (task_state_base::take_room), else in Asio's
-/// recycled memory.
+/// Memory in the task's room while it is free (task_state_base::take_room), else (or with no
+/// task) in Asio's recycled memory. Whatever lives in the room must keep its task alive.
 template <class T>
 struct room_allocator {
   using value_type = T;
 
-  explicit room_allocator(task_state_base& t) noexcept : task(&t) {}
+  explicit room_allocator(task_state_base* t) noexcept : task(t) {}
   template <class U>
   room_allocator(const room_allocator<U>& other) noexcept : task(other.task) {}
 
   T* allocate(std::size_t n) {
-    if (void* p = task->take_room(sizeof(T) * n, alignof(T))) return static_cast<T*>(p);
+    if (task)
+      if (void* p = task->take_room(sizeof(T) * n, alignof(T))) return static_cast<T*>(p);
     return boost::asio::recycling_allocator<T>().allocate(n);
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (!task->give_back_room(p)) boost::asio::recycling_allocator<T>().deallocate(p, n);
+    if (!task || !task->give_back_room(p)) boost::asio::recycling_allocator<T>().deallocate(p, n);
   }
   friend bool operator==(const room_allocator& a, const room_allocator& b) noexcept {
     return a.task == b.task;
@@ -106,7 +107,7 @@ public:
   void schedule(F f) const {
     using entry = ready_call<task_step<F>, room_allocator<void>>;
     detail::schedule(task_->loop(),
-                     *entry::make({task_, std::move(f)}, room_allocator<void>(*task_)));
+                     *entry::make({task_, std::move(f)}, room_allocator<void>(task_.get())));
   }
 
   // clang-format off
