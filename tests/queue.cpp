@@ -124,6 +124,42 @@ CO_TEST_CASE(shutdown_wakes_waiters_and_drains_or_drops) {
   co_await s.join();
 }
 
+// As Python's get() and put() when they need not wait: no suspension, so nothing else runs
+// meanwhile and a pending cancel waits for the task's next real suspension.
+CO_TEST_CASE(a_get_or_put_that_need_not_wait_does_not_suspend) {
+  asyncio::queue<int> q(1);
+  std::vector<std::string> log;
+  asyncio::get_running_loop().call_soon([&log] { log.push_back("callback"); });
+  co_await q.put(1);
+  log.push_back("put");
+  BOOST_TEST(co_await q.get() == 1);
+  log.push_back("got");
+  asyncio::current_task().cancel();
+  co_await q.put(2);
+  BOOST_TEST(co_await q.get() == 2);
+  log.push_back("not cancelled yet");
+  BOOST_CHECK_THROW(co_await asyncio::sleep(0s), asyncio::cancelled_error);
+  BOOST_TEST(log == (std::vector<std::string>{"put", "got", "not cancelled yet", "callback"}),
+             boost::test_tools::per_element());
+}
+
+// A getter woken for an item that someone took before it ran waits again, behind those
+// already waiting, as in Python's loop.
+CO_TEST_CASE(a_woken_getter_whose_item_was_taken_waits_again_at_the_back) {
+  asyncio::queue<int> q;
+  auto a = asyncio::create_task(q.get());
+  auto b = asyncio::create_task(q.get());
+  co_await asyncio::sleep(0s);      // both wait, a first
+  q.put_nowait(1);                  // wakes a...
+  BOOST_TEST(q.get_nowait() == 1);  // ...but the item is gone before a runs
+  co_await asyncio::sleep(0s);      // a runs, and waits again, behind b
+  BOOST_TEST(!a.done());
+  q.put_nowait(2);
+  q.put_nowait(3);
+  BOOST_TEST(co_await *b == 2);
+  BOOST_TEST(co_await *a == 3);
+}
+
 CO_TEST_CASE(a_cancelled_get_loses_no_item) {
   asyncio::queue<int> q;
   auto a = asyncio::create_task(q.get());

@@ -10,8 +10,14 @@
 
 #include <boost/circular_buffer.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
 #include <algorithm>
+#include <exception>
 #include <functional>
+#include <type_traits>
 #include <vector>
 
 namespace asyncio {
@@ -85,33 +91,98 @@ public:
   bool empty() const noexcept { return items_.empty(); }
   bool full() const noexcept { return maxsize_ > 0 && items_.size() >= maxsize_; }
 
-  /// Queue.put(item): waits while full; queue_shut_down after shutdown().
-  [[nodiscard]] coroutine<void> put(T item) {
-    while (full()) {
-      if (shut_down_) throw queue_shut_down();
-      wait_node w;
-      auto error = co_await putters_.wait(w);
-      if (error) {
-        if (!full() && w.woken()) putters_.wake(1);  // the room is the next putter's
-        std::rethrow_exception(error);
-      }
+private:
+  // What put() and get() need to know of each other (Python's two loops in put and get).
+  struct get_kind {
+    using value_type = T;
+    static waiter_queue& waiters(basic_queue& q) noexcept { return q.getters_; }
+    static bool must_wait(const basic_queue& q) noexcept { return q.empty(); }
+    T act(basic_queue& q) { return q.get_nowait(); }
+  };
+  struct put_kind {
+    using value_type = void;
+    static waiter_queue& waiters(basic_queue& q) noexcept { return q.putters_; }
+    static bool must_wait(const basic_queue& q) noexcept { return q.full(); }
+    void act(basic_queue& q) { q.put_nowait(std::move(item)); }
+    T item;
+  };
+
+  /// What put() and get() return: awaited, it acts at once if it can (Python's coroutine that
+  /// does not await: no suspension, so no cancellation either); else it waits in a node of its
+  /// own (it lives in the awaiting frame) and tries again at each wake-up, at the back of the
+  /// waiters if someone else was first, as Python's loop does. Moved only before it is awaited.
+  template <class Kind>
+  class op {
+  public:
+    using value_type = typename Kind::value_type;
+
+    op(basic_queue& q, Kind kind) noexcept : queue_(&q), kind_(std::move(kind)) {}
+    op(op&& other) noexcept : queue_(other.queue_), kind_(std::move(other.kind_)) {}
+
+    bool ready() const noexcept { return !blocked(); }
+    value_type take() { return kind_.act(*queue_); }
+
+    template <boost::asio::completion_token_for<outcome_signature<value_type>> Token>
+    auto operator()(Token&& token) && {
+      return boost::asio::async_initiate<Token, outcome_signature<value_type>>(
+          [](auto handler, op* self) { self->wait(std::move(handler)); }, token, this);
     }
-    put_nowait(std::move(item));
-  }
+
+  private:
+    bool blocked() const noexcept { return Kind::must_wait(*queue_) && !queue_->shut_down_; }
+
+    // The awaiter's handler as the handler of each wait, with the same executor and slot.
+    template <class Handler>
+    struct retry {
+      Handler handler;
+      op* self;
+
+      using executor_type = boost::asio::associated_executor_t<Handler>;
+      executor_type get_executor() const noexcept {
+        return boost::asio::get_associated_executor(handler);
+      }
+      using cancellation_slot_type = boost::asio::associated_cancellation_slot_t<Handler>;
+      cancellation_slot_type get_cancellation_slot() const noexcept {
+        return boost::asio::get_associated_cancellation_slot(handler);
+      }
+
+      void operator()(outcome<std::exception_ptr> woken) {
+        basic_queue& q = *self->queue_;
+        if (std::exception_ptr error = std::move(*woken.value)) {
+          // Woken, then cancelled before it ran: the item or slot is the next waiter's.
+          if (!Kind::must_wait(q) && self->node_.woken()) Kind::waiters(q).wake(1);
+          return std::move(handler)(outcome<value_type>{std::move(error)});
+        }
+        if (self->blocked()) return self->wait(std::move(handler));
+        outcome<value_type> result;
+        try {
+          if constexpr (std::is_void_v<value_type>)
+            self->take();
+          else
+            result.value.emplace(self->take());
+        } catch (...) {
+          result.error = std::current_exception();
+        }
+        std::move(handler)(std::move(result));
+      }
+    };
+
+    template <class Handler>
+    void wait(Handler handler) {
+      Kind::waiters(*queue_).wait(node_)(retry<Handler>{std::move(handler), this});
+    }
+
+    basic_queue* queue_;
+    Kind kind_;
+    wait_node node_;
+  };
+
+public:
+  /// Queue.put(item): waits while full; queue_shut_down after shutdown().
+  [[nodiscard]] op<put_kind> put(T item) { return {*this, put_kind{std::move(item)}}; }
 
   /// Queue.get(): waits while empty; queue_shut_down once shut down and empty.
-  [[nodiscard]] coroutine<T> get() {
-    while (empty()) {
-      if (shut_down_) throw queue_shut_down();
-      wait_node w;
-      auto error = co_await getters_.wait(w);
-      if (error) {
-        if (!empty() && w.woken()) getters_.wake(1);  // the item is the next getter's
-        std::rethrow_exception(error);
-      }
-    }
-    co_return get_nowait();
-  }
+  [[nodiscard]] op<get_kind> get() { return {*this, get_kind{}}; }
 
   /// Queue.put_nowait(item): queue_full if full, queue_shut_down after shutdown().
   void put_nowait(T item) {

@@ -3,6 +3,7 @@
 #include <asyncio/coroutine.hpp>
 #include <asyncio/detail/asio_internals.hpp>
 #include <asyncio/detail/future_handle.hpp>
+#include <asyncio/detail/operation.hpp>
 #include <asyncio/detail/task_executor.hpp>
 #include <asyncio/event_loop.hpp>
 
@@ -98,6 +99,10 @@ namespace detail {
 /// It runs with throw_if_cancelled(false) (see create_task): after a cancellation, Asio would
 /// make *every* later co_await throw; Python lets cleanup code await, and our awaits deliver
 /// cancellation themselves.
+// g++ pairs the frame's operator delete(void*, size_t), the one the standard names for every
+// coroutine frame, with no placement-form operator new, and warns (at -O0) of a mismatch.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 template <class T>
 entry_point run_task(ref<spawned_task<T>> state, coroutine<T> body) {
   // Cancelled before it started: as in Python, the body never runs.
@@ -114,6 +119,7 @@ entry_point run_task(ref<spawned_task<T>> state, coroutine<T> body) {
   }
   state->finish_run(std::move(error));
 }
+#pragma GCC diagnostic pop
 
 /// A task's state with its first step and its bottom frame inside: the ready queue's entry for
 /// create_task is the state itself, and run_task's frame lives in it, so starting a task
@@ -207,6 +213,15 @@ template <class T>
 task<T> create_task(coroutine<T> coro, std::string name = {}) {
   return get_running_loop().create_task(std::move(coro), std::move(name));
 }
+
+/// create_task(op): one of our awaitable operations (sleep, a queue's get or put) as a task.
+// clang-format off
+template <class Op>
+  requires boost::asio::is_async_operation<Op>::value
+task<detail::operation_value_t<Op>> create_task(Op op, std::string name = {}) {
+  return create_task(detail::await_operation(std::move(op)), std::move(name));
+}
+// clang-format on
 
 /// asyncio.current_task(): the task running now; an empty handle outside any task.
 inline task<> current_task() {

@@ -137,6 +137,17 @@ template <class T, class Rep, class Period>
   return timeout(delay, std::move(aw));
 }
 
+/// wait_for(op, timeout): one of our awaitable operations (a queue's get or put, ...) as the
+/// coroutine that awaits it.
+// clang-format off
+template <class Op, class Rep, class Period>
+  requires boost::asio::is_async_operation<Op>::value
+[[nodiscard]] coroutine<detail::operation_value_t<Op>> wait_for(
+    Op op, std::chrono::duration<Rep, Period> delay) {
+  return wait_for(detail::await_operation(std::move(op)), delay);
+}
+// clang-format on
+
 template <class T, class Rep, class Period>
 [[nodiscard]] coroutine<T> wait_for(task<T> aw, std::chrono::duration<Rep, Period> delay) {
   if (delay <= delay.zero() && aw.done()) co_return aw.result();  // Python: not cancelled

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/version.hpp>
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <utility>
@@ -79,9 +80,53 @@ public:
   static void operator delete(void* p, std::size_t size) noexcept { Memory::deallocate(p, size); }
 };
 
+/// An operation of ours that can tell, as it is awaited, that it completes at once (a queue's
+/// get with items waiting): it then gives its result without suspending, as a Python coroutine
+/// that does not await.
+template <class Op>
+concept ready_operation = requires(Op& op) {
+  { op.ready() } -> std::same_as<bool>;
+  op.take();
+};
+
 }  // namespace asyncio::detail
 
 namespace boost::asio::detail {
+
+/// How a coroutine awaits a ready_operation: as Asio awaits any operation, but when ready()
+/// says so, take() gives the result without suspending. (Asio 1.81 always suspends, and an
+/// operation completing from inside its initiation would nest one more pump per await.)
+template <typename T, typename Op, typename Executor>
+requires asyncio::detail::ready_operation<Op>
+class awaitable_async_op<asyncio::detail::outcome_signature<T>, Op, Executor> {
+public:
+  using handler_type = awaitable_async_op_handler<asyncio::detail::outcome_signature<T>, Executor>;
+
+  awaitable_async_op(Op&& op, awaitable_frame_base<Executor>* frame)
+      : op_(std::forward<Op>(op)), frame_(frame) {}
+
+  bool await_ready() { return ready_ = op_.ready(); }
+
+  void await_suspend(coroutine_handle<void>) {
+    frame_->after_suspend(
+        [](void* arg) {
+          auto* self = static_cast<awaitable_async_op*>(arg);
+          std::forward<Op&&>(self->op_)(handler_type(self->frame_->detach_thread(), self->result_));
+        },
+        this);
+  }
+
+  T await_resume() {
+    if (ready_) return op_.take();
+    return handler_type::resume(result_);
+  }
+
+private:
+  Op&& op_;
+  awaitable_frame_base<Executor>* frame_;
+  typename handler_type::result_type result_ = nullptr;
+  bool ready_ = false;
+};
 
 /// How a coroutine resumes from one of our operations (signature outcome_tag<T>(outcome<T>)):
 /// it rethrows the error or returns the value. Asio 1.81's own handler for the natural
