@@ -11,6 +11,7 @@
 
 #include <array>
 #include <numeric>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -364,6 +365,26 @@ CO_TEST_CASE(small_and_large_results_arrive_whole) {
   BOOST_TEST(co_await *s == 7);
   auto a = co_await *l;
   BOOST_TEST(std::accumulate(a.begin(), a.end(), 0) == 512 * 513 / 2);
+}
+
+// As Python's await of a done task or future: no suspension, so nothing else runs meanwhile
+// and a pending cancel waits for the task's next real suspension.
+CO_TEST_CASE(awaiting_a_done_task_or_future_does_not_suspend) {
+  auto seven = []() -> asyncio::coroutine<int> { co_return 7; };
+  auto t = asyncio::create_task(seven());
+  BOOST_TEST(co_await *t == 7);  // it had to wait for this one
+  auto f = asyncio::get_running_loop().create_future<int>();
+  f.set_result(8);
+  std::vector<std::string> log;
+  asyncio::get_running_loop().call_soon([&log] { log.push_back("callback"); });
+  asyncio::current_task().cancel();
+  BOOST_TEST(co_await *t == 7);
+  BOOST_TEST(co_await *f == 8);
+  BOOST_TEST(co_await asyncio::shield(t) == 7);
+  log.push_back("not cancelled yet");
+  BOOST_CHECK_THROW(co_await asyncio::sleep(0s), asyncio::cancelled_error);
+  BOOST_TEST(log == (std::vector<std::string>{"not cancelled yet", "callback"}),
+             boost::test_tools::per_element());
 }
 
 // Handlers posted through a task's executor on its loop: the first queued takes the task's

@@ -31,6 +31,11 @@ class await_future {
 public:
   explicit await_future(ref<State> state) noexcept : state_(std::move(state)) {}
 
+  /// Done already: awaited, it gives the outcome at once, without suspending (Python's await
+  /// of a done future does not yield, so a pending cancel waits for the next real suspension).
+  bool ready() const noexcept { return state_->done(); }
+  T take() { return outcome_of<T>(*state_).get(); }
+
   template <boost::asio::completion_token_for<outcome_signature<T>> Token>
   auto operator()(Token&& token) && {
     return boost::asio::async_initiate<Token, outcome_signature<T>>(initiate{}, token,
