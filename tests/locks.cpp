@@ -3,6 +3,7 @@
 #include "test.hpp"
 
 #include <random>
+#include <string>
 
 BOOST_AUTO_TEST_SUITE(locks)
 
@@ -68,6 +69,30 @@ CO_TEST_CASE(a_cancelled_acquire_leaves_the_lock_to_the_next_in_line) {
   co_await *b;
   BOOST_TEST(order == std::vector<int>{2}, boost::test_tools::per_element());
   BOOST_TEST(!l.locked());
+}
+
+// A task cancelled before it awaits does not start the wait; cancelled again before it
+// resumes, it gets the second cancellation, and the lock it never took stays with its holder.
+CO_TEST_CASE(an_acquire_cancelled_before_it_began_and_again_before_it_resumed) {
+  asyncio::lock l;
+  co_await l.acquire();
+  auto self_cancelling = [](asyncio::lock& l) -> asyncio::coroutine<std::string> {
+    asyncio::current_task().cancel("first");
+    try {
+      co_await l.acquire();
+    } catch (const asyncio::cancelled_error& e) {
+      co_return e.what();
+    }
+    co_return "acquired";
+  };
+  auto t = asyncio::create_task(self_cancelling(l));
+  co_await asyncio::sleep(0s);  // its first step: cancelled before its acquire began
+  t.cancel("second");           // before it resumes
+  BOOST_TEST(co_await *t == "second");
+  BOOST_TEST(l.locked());
+  l.release();
+  co_await l.acquire();  // nothing of the cancelled wait is left behind
+  l.release();
 }
 
 CO_TEST_CASE(many_waiters_random_cancels_no_one_stuck) {

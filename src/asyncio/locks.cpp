@@ -8,18 +8,15 @@ namespace asyncio {
 // as the waiter resumes); a waiter that was woken but will not use the wake-up (it was
 // cancelled meanwhile) hands it on, so nothing is lost.
 
-coroutine<void> lock::acquire() {
-  if (!locked_ && !waiters_.any_waiting()) {  // FIFO: no barging past a queued waiter
-    locked_ = true;
-    co_return;
-  }
-  detail::wait_node w;
-  auto error = co_await waiters_.wait(w);
+bool lock::acquire_kind::after_wait(const detail::wait_node&, std::exception_ptr error,
+                                    outcome<void>& result) {
   if (error) {
-    if (!locked_) waiters_.wake_first();
-    std::rethrow_exception(error);
+    if (!l->locked_) l->waiters_.wake_first();
+  } else {
+    l->locked_ = true;
   }
-  locked_ = true;
+  result.error = std::move(error);
+  return true;
 }
 
 void lock::release() {
@@ -32,13 +29,6 @@ void lock::release() {
 coroutine<lock::guard> lock::scoped() {
   co_await acquire();
   co_return guard(*this);
-}
-
-coroutine<void> event::wait() {
-  if (set_) co_return;
-  detail::wait_node w;
-  auto error = co_await waiters_.wait(w);
-  if (error) std::rethrow_exception(error);
 }
 
 void event::set() {
@@ -79,17 +69,13 @@ void condition::notify(std::size_t n) {
   waiters_.wake(n);
 }
 
-coroutine<void> semaphore::acquire() {
-  if (!locked()) {
-    --value_;
-    co_return;
+bool semaphore::acquire_kind::after_wait(const detail::wait_node& w, std::exception_ptr error,
+                                         outcome<void>& result) {
+  if (error && w.woken()) ++s->value_;  // woken, but not taking the slot
+  while (s->value_ > 0 && s->wake_next()) {
   }
-  detail::wait_node w;
-  auto error = co_await waiters_.wait(w);
-  if (error && w.woken()) ++value_;  // woken, but not taking the slot
-  while (value_ > 0 && wake_next()) {
-  }
-  if (error) std::rethrow_exception(error);
+  result.error = std::move(error);
+  return true;
 }
 
 void semaphore::release() {

@@ -10,6 +10,7 @@
 #include <asyncio/detail/waiter_queue.hpp>
 
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <utility>
@@ -39,7 +40,21 @@ public:
     lock* lock_;
   };
 
-  [[nodiscard]] coroutine<void> acquire();
+private:
+  struct acquire_kind {
+    using value_type = void;
+    lock* l;
+    detail::waiter_queue& waiters() const noexcept { return l->waiters_; }
+    // FIFO: no barging past a queued waiter, even one woken that has not run yet.
+    bool ready() const noexcept { return !l->locked_ && !l->waiters_.any_waiting(); }
+    void take() noexcept { l->locked_ = true; }
+    bool after_wait(const detail::wait_node&, std::exception_ptr error, outcome<void>& result);
+  };
+
+public:
+  [[nodiscard]] detail::primitive_wait<acquire_kind> acquire() {
+    return detail::primitive_wait<acquire_kind>(acquire_kind{this});
+  }
   /// Lock.release(): std::runtime_error if not locked.
   void release();
   bool locked() const noexcept { return locked_; }
@@ -54,7 +69,23 @@ private:
 /// asyncio.Event: wait() until set(); set() wakes every waiter.
 class event {
 public:
-  [[nodiscard]] coroutine<void> wait();
+private:
+  struct wait_kind {
+    using value_type = void;
+    event* e;
+    detail::waiter_queue& waiters() const noexcept { return e->waiters_; }
+    bool ready() const noexcept { return e->set_; }
+    void take() noexcept {}
+    bool after_wait(const detail::wait_node&, std::exception_ptr error, outcome<void>& result) {
+      result.error = std::move(error);
+      return true;
+    }
+  };
+
+public:
+  [[nodiscard]] detail::primitive_wait<wait_kind> wait() {
+    return detail::primitive_wait<wait_kind>(wait_kind{this});
+  }
   void set();
   void clear() noexcept { set_ = false; }
   bool is_set() const noexcept { return set_; }
@@ -72,7 +103,7 @@ public:
   condition(const condition&) = delete;
   condition& operator=(const condition&) = delete;
 
-  [[nodiscard]] coroutine<void> acquire() { return lock_->acquire(); }
+  [[nodiscard]] auto acquire() { return lock_->acquire(); }
   void release() { lock_->release(); }
   bool locked() const noexcept { return lock_->locked(); }
   [[nodiscard]] coroutine<lock::guard> scoped() { return lock_->scoped(); }
@@ -96,7 +127,21 @@ private:
 class semaphore {
 public:
   explicit semaphore(std::size_t value = 1) : value_(value) {}
-  [[nodiscard]] coroutine<void> acquire();
+
+private:
+  struct acquire_kind {
+    using value_type = void;
+    semaphore* s;
+    detail::waiter_queue& waiters() const noexcept { return s->waiters_; }
+    bool ready() const noexcept { return !s->locked(); }
+    void take() noexcept { --s->value_; }
+    bool after_wait(const detail::wait_node& w, std::exception_ptr error, outcome<void>& result);
+  };
+
+public:
+  [[nodiscard]] detail::primitive_wait<acquire_kind> acquire() {
+    return detail::primitive_wait<acquire_kind>(acquire_kind{this});
+  }
   /// Semaphore.release(); for a bounded_semaphore, std::invalid_argument (Python's ValueError) past
   /// the initial value.
   void release();

@@ -10,14 +10,9 @@
 
 #include <boost/circular_buffer.hpp>
 
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-
 #include <algorithm>
 #include <exception>
 #include <functional>
-#include <type_traits>
 #include <vector>
 
 namespace asyncio {
@@ -92,97 +87,53 @@ public:
   bool full() const noexcept { return maxsize_ > 0 && items_.size() >= maxsize_; }
 
 private:
-  // What put() and get() need to know of each other (Python's two loops in put and get).
+  // Python's two loops in put() and get(), as primitive_wait kinds.
   struct get_kind {
     using value_type = T;
-    static waiter_queue& waiters(basic_queue& q) noexcept { return q.getters_; }
-    static bool must_wait(const basic_queue& q) noexcept { return q.empty(); }
-    T act(basic_queue& q) { return q.get_nowait(); }
+    basic_queue* q;
+
+    waiter_queue& waiters() const noexcept { return q->getters_; }
+    bool ready() const noexcept { return !q->empty() || q->shut_down_; }
+    T take() { return q->get_nowait(); }
+    bool after_wait(const wait_node& w, std::exception_ptr error, outcome<T>& result) {
+      if (error) {
+        if (!q->empty() && w.woken()) q->getters_.wake(1);  // the item is the next getter's
+        result.error = std::move(error);
+        return true;
+      }
+      if (!ready()) return false;
+      result.value.emplace(take());
+      return true;
+    }
   };
   struct put_kind {
     using value_type = void;
-    static waiter_queue& waiters(basic_queue& q) noexcept { return q.putters_; }
-    static bool must_wait(const basic_queue& q) noexcept { return q.full(); }
-    void act(basic_queue& q) { q.put_nowait(std::move(item)); }
+    basic_queue* q;
     T item;
-  };
 
-  /// What put() and get() return: awaited, it acts at once if it can (Python's coroutine that
-  /// does not await: no suspension, so no cancellation either); else it waits in a node of its
-  /// own (it lives in the awaiting frame) and tries again at each wake-up, at the back of the
-  /// waiters if someone else was first, as Python's loop does. Moved only before it is awaited.
-  template <class Kind>
-  class op {
-  public:
-    using value_type = typename Kind::value_type;
-
-    op(basic_queue& q, Kind kind) noexcept : queue_(&q), kind_(std::move(kind)) {}
-    op(op&& other) noexcept : queue_(other.queue_), kind_(std::move(other.kind_)) {}
-
-    bool ready() const noexcept { return !blocked(); }
-    value_type take() { return kind_.act(*queue_); }
-
-    template <boost::asio::completion_token_for<outcome_signature<value_type>> Token>
-    auto operator()(Token&& token) && {
-      return boost::asio::async_initiate<Token, outcome_signature<value_type>>(
-          [](auto handler, op* self) { self->wait(std::move(handler)); }, token, this);
+    waiter_queue& waiters() const noexcept { return q->putters_; }
+    bool ready() const noexcept { return !q->full() || q->shut_down_; }
+    void take() { q->put_nowait(std::move(item)); }
+    bool after_wait(const wait_node& w, std::exception_ptr error, outcome<void>& result) {
+      if (error) {
+        if (!q->full() && w.woken()) q->putters_.wake(1);  // the room is the next putter's
+        result.error = std::move(error);
+        return true;
+      }
+      if (!ready()) return false;
+      take();
+      return true;
     }
-
-  private:
-    bool blocked() const noexcept { return Kind::must_wait(*queue_) && !queue_->shut_down_; }
-
-    // The awaiter's handler as the handler of each wait, with the same executor and slot.
-    template <class Handler>
-    struct retry {
-      Handler handler;
-      op* self;
-
-      using executor_type = boost::asio::associated_executor_t<Handler>;
-      executor_type get_executor() const noexcept {
-        return boost::asio::get_associated_executor(handler);
-      }
-      using cancellation_slot_type = boost::asio::associated_cancellation_slot_t<Handler>;
-      cancellation_slot_type get_cancellation_slot() const noexcept {
-        return boost::asio::get_associated_cancellation_slot(handler);
-      }
-
-      void operator()(outcome<std::exception_ptr> woken) {
-        basic_queue& q = *self->queue_;
-        if (std::exception_ptr error = std::move(*woken.value)) {
-          // Woken, then cancelled before it ran: the item or slot is the next waiter's.
-          if (!Kind::must_wait(q) && self->node_.woken()) Kind::waiters(q).wake(1);
-          return std::move(handler)(outcome<value_type>{std::move(error)});
-        }
-        if (self->blocked()) return self->wait(std::move(handler));
-        outcome<value_type> result;
-        try {
-          if constexpr (std::is_void_v<value_type>)
-            self->take();
-          else
-            result.value.emplace(self->take());
-        } catch (...) {
-          result.error = std::current_exception();
-        }
-        std::move(handler)(std::move(result));
-      }
-    };
-
-    template <class Handler>
-    void wait(Handler handler) {
-      Kind::waiters(*queue_).wait(node_)(retry<Handler>{std::move(handler), this});
-    }
-
-    basic_queue* queue_;
-    Kind kind_;
-    wait_node node_;
   };
 
 public:
   /// Queue.put(item): waits while full; queue_shut_down after shutdown().
-  [[nodiscard]] op<put_kind> put(T item) { return {*this, put_kind{std::move(item)}}; }
+  [[nodiscard]] primitive_wait<put_kind> put(T item) {
+    return primitive_wait<put_kind>(put_kind{this, std::move(item)});
+  }
 
   /// Queue.get(): waits while empty; queue_shut_down once shut down and empty.
-  [[nodiscard]] op<get_kind> get() { return {*this, get_kind{}}; }
+  [[nodiscard]] primitive_wait<get_kind> get() { return primitive_wait<get_kind>(get_kind{this}); }
 
   /// Queue.put_nowait(item): queue_full if full, queue_shut_down after shutdown().
   void put_nowait(T item) {

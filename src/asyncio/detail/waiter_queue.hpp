@@ -3,12 +3,16 @@
 #include <asyncio/detail/loop_hooks.hpp>
 #include <asyncio/detail/operation.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/intrusive/list.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <new>
 #include <thread>
@@ -214,6 +218,71 @@ private:
   list nodes_;
   const char* what_;
   std::thread::id owner_;  // see check_thread()
+};
+
+/// The await of a primitive (a lock's acquire, a queue's get, ...) that waits in its
+/// waiter_queue only when it must. It is a ready_operation: when Kind says it is ready, the
+/// awaiter goes on without suspending, as Python's, which does not await then. Else it waits
+/// in a node of its own (it lives in the awaiting frame), and as it runs after each wake-up,
+/// Kind's after_wait(node, error, result) sets its outcome, or returns false to wait again
+/// (someone was first: it goes to the back, as in Python's loops). Moved only before it is
+/// awaited.
+template <class Kind>
+class primitive_wait {
+public:
+  using value_type = typename Kind::value_type;
+
+  explicit primitive_wait(Kind kind) : kind_(std::move(kind)) {}
+  primitive_wait(primitive_wait&& other) : kind_(std::move(other.kind_)) {}
+
+  bool ready() const noexcept { return kind_.ready(); }
+  value_type take() { return kind_.take(); }
+
+  template <boost::asio::completion_token_for<outcome_signature<value_type>> Token>
+  auto operator()(Token&& token) && {
+    return boost::asio::async_initiate<Token, outcome_signature<value_type>>(
+        [](auto handler, primitive_wait* self) { self->wait(std::move(handler)); }, token, this);
+  }
+
+private:
+  // The awaiter's handler as the handler of each wait, with the same executor and slot.
+  template <class Handler>
+  struct retry {
+    Handler handler;
+    primitive_wait* self;
+
+    using executor_type = boost::asio::associated_executor_t<Handler>;
+    executor_type get_executor() const noexcept {
+      return boost::asio::get_associated_executor(handler);
+    }
+    using cancellation_slot_type = boost::asio::associated_cancellation_slot_t<Handler>;
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+      return boost::asio::get_associated_cancellation_slot(handler);
+    }
+
+    void operator()(outcome<std::exception_ptr> woken) {
+      // The wait's error comes as its value, or as its error when a cancel reached the task
+      // after the wait had ended (resume()).
+      std::exception_ptr error = woken.error ? std::move(woken.error) : std::move(*woken.value);
+      outcome<value_type> result;
+      bool done = true;
+      try {
+        done = self->kind_.after_wait(self->node_, std::move(error), result);
+      } catch (...) {
+        result.error = std::current_exception();
+      }
+      if (!done) return self->wait(std::move(handler));
+      std::move(handler)(std::move(result));
+    }
+  };
+
+  template <class Handler>
+  void wait(Handler handler) {
+    kind_.waiters().wait(node_)(retry<Handler>{std::move(handler), this});
+  }
+
+  Kind kind_;
+  wait_node node_;
 };
 
 }  // namespace asyncio::detail
