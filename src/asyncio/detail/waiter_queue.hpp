@@ -42,9 +42,9 @@ private:
 
   /// Schedules the parked handler's resumption, woken or cancelled as state_ says.
   void (*resume_)(wait_node&) = nullptr;
-  // The parked handler if it fits (a coroutine's does, and a queue operation's, which adds a
-  // pointer to it), else a pointer to it. Its task, when
-  // it resumes a task's stack, is the one cancel_hook::task names.
+  // The parked handler if it fits (a coroutine's does, and primitive_wait's, which adds a
+  // pointer to it), else a pointer to it. Its task, when it resumes a task's stack, is the one
+  // cancel_hook::task names.
   alignas(void*) unsigned char room_[3 * sizeof(void*)];
   state state_ = state::waiting;
 };
