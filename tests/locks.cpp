@@ -259,6 +259,36 @@ CO_TEST_CASE(a_notified_waiter_cancelled_while_taking_the_lock_back_passes_the_n
   BOOST_TEST(!c.locked());
 }
 
+// Python: a task cancelled before it awaits the condition and again before that await
+// returns still takes the lock back before it raises, so its `async with` releases a held lock.
+CO_TEST_CASE(a_waiter_cancelled_before_and_during_its_wait_takes_the_lock_back) {
+  asyncio::condition c;
+  asyncio::event go;
+  auto self_cancelling = [](asyncio::condition& c, asyncio::event& go) -> asyncio::coroutine<void> {
+    auto held = co_await c.scoped();
+    co_await go.wait();
+    asyncio::current_task().cancel("first");
+    co_await c.wait();  // releases the lock, which wakes the canceller first
+  };
+  auto canceller = [](asyncio::condition& c, asyncio::task<>& a) -> asyncio::coroutine<void> {
+    auto held = co_await c.scoped();
+    BOOST_TEST(a.cancel("second"));  // a's wait has ended, a has not yet run again
+  };
+  auto a = asyncio::create_task(self_cancelling(c, go));
+  co_await asyncio::sleep(0s);  // a holds the lock
+  auto b = asyncio::create_task(canceller(c, a));
+  co_await asyncio::sleep(0s);  // b waits for it
+  go.set();
+  try {
+    co_await *a;
+    BOOST_FAIL("a was not cancelled");
+  } catch (const asyncio::cancelled_error& e) {
+    BOOST_TEST(std::string(e.what()) == "second");  // the newer request wins, as in __step
+  }
+  co_await *b;
+  BOOST_TEST(!c.locked());
+}
+
 CO_TEST_CASE(semaphore_limits_concurrency_fifo_and_bounded_release_throws) {
   asyncio::semaphore sem(2);
   int inside = 0, most = 0;

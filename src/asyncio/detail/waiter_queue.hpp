@@ -181,12 +181,16 @@ private:
     run_step(*task, resume);
   }
 
+  // The wait's end as its value, never as its error: `cancel` is the request that ended it if
+  // that was taken already; a newer one wins, as in Python's Task.__step.
   template <class Handler>
-  static void deliver(wait_node& node, Handler& handler) {
+  static void deliver(wait_node& node, Handler& handler, std::exception_ptr cancel = nullptr) {
     node.unlink();  // woken waiters stay queued (done) until they run, as in Python
-    auto error = take_pending_cancel();
-    if (!error && node.cancelled()) error = std::make_exception_ptr(cancelled_error());
-    std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(error)});
+    if (auto newer = take_pending_cancel())
+      cancel = std::move(newer);
+    else if (!cancel && node.cancelled())
+      cancel = std::make_exception_ptr(cancelled_error());
+    std::move(handler)(outcome<std::exception_ptr>{nullptr, std::move(cancel)});
   }
 
   static void cancel(cancel_hook& hook) {
@@ -200,10 +204,13 @@ private:
   struct initiate {
     template <class Handler>
     void operator()(Handler handler, waiter_queue* queue, wait_node* node) const {
-      if (begin_await(queue->what_)) {  // cancelled before: the error is the wait's value
+      if (begin_await(queue->what_)) {  // cancelled before it began
         node->state_ = wait_node::state::cancelled;
-        auto error = current_task_state()->take_cancel_request();
-        return post_resume<std::exception_ptr>(std::move(handler), {nullptr, std::move(error)});
+        auto ex = boost::asio::get_associated_executor(handler);
+        return post_step(ex, [node, handler = std::move(handler),
+                              cancel = current_task_state()->take_cancel_request()]() mutable {
+          deliver(*node, handler, std::move(cancel));
+        });
       }
       auto& h = park(*node, std::move(handler));
       node->resume_ = &waiter_queue::resume<Handler>;
@@ -261,13 +268,10 @@ private:
     }
 
     void operator()(outcome<std::exception_ptr> woken) {
-      // The wait's error comes as its value, or as its error when a cancel reached the task
-      // after the wait had ended (resume()).
-      std::exception_ptr error = woken.error ? std::move(woken.error) : std::move(*woken.value);
       outcome<value_type> result;
       bool done = true;
       try {
-        done = self->kind_.after_wait(self->node_, std::move(error), result);
+        done = self->kind_.after_wait(self->node_, std::move(*woken.value), result);
       } catch (...) {
         result.error = std::current_exception();
       }
