@@ -85,4 +85,67 @@ CO_TEST_CASE(return_exceptions_gives_every_outcome_in_argument_order) {
   BOOST_TEST(*outcomes[1].value == 2);
 }
 
+namespace {
+
+asyncio::coroutine<int> value_after_event(asyncio::event& go, int v) {
+  co_await go.wait();
+  co_return v;
+}
+
+// A result whose copy fails: reading it throws.
+struct fragile {
+  fragile() = default;
+  fragile(const fragile&) { throw std::runtime_error("copy failed"); }
+  fragile(fragile&&) noexcept = default;
+};
+
+asyncio::coroutine<fragile> make_fragile() { co_return fragile{}; }
+
+}  // namespace
+
+// A gather over a list takes each child's result as the child ends (or as the gather begins,
+// if it has) and lets go of it. Cancelled then, it cancels only the children still running.
+CO_TEST_CASE(a_list_gather_cancelled_midway_cancels_only_the_children_still_running) {
+  asyncio::event go;
+  std::vector<asyncio::task<int>> tasks{asyncio::create_task(test::value_after(0ms, 1)),
+                                        asyncio::create_task(value_after_event(go, 2))};
+  auto running = asyncio::create_task(test::value_after(1h, 3));
+  tasks.push_back(running);
+  co_await *tasks[0];  // ended before the gather begins
+  auto g = asyncio::create_task(asyncio::gather(std::move(tasks)));  // its only handles on 0, 1
+  co_await asyncio::sleep(0s);                                       // the gather waits
+  go.set();
+  co_await asyncio::sleep(0s);  // the second child ends while the gather waits
+  BOOST_TEST(!g.done());
+  g.cancel();
+  BOOST_CHECK_THROW(co_await *g, asyncio::cancelled_error);
+  BOOST_TEST(running.cancelled());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_list_gather_answers_for_the_errors_of_children_still_running) {
+  test::log_capture log;
+  auto amain = []() -> asyncio::coroutine<void> {
+    auto later = asyncio::create_task(test::fail_after(2ms), "later");
+    std::vector<asyncio::task<int>> tasks{asyncio::create_task(test::fail_after(1ms)), later};
+    BOOST_CHECK_THROW(co_await asyncio::gather(std::move(tasks)), std::invalid_argument);
+    BOOST_TEST(!later.done());
+    co_await test::until([&later] { return later.done(); });  // it fails after the gather
+  };
+  asyncio::run(amain());
+  BOOST_TEST(!log.contains("never retrieved"));
+}
+
+CO_TEST_CASE(a_list_gather_whose_result_cannot_be_read_fails_with_that_error) {
+  std::vector<asyncio::task<fragile>> tasks{asyncio::create_task(make_fragile())};
+  try {
+    co_await asyncio::gather(tasks);
+    BOOST_FAIL("the copy did not fail");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string(e.what()) == "copy failed");
+  }
+  auto outcomes = co_await asyncio::gather(asyncio::return_exceptions, std::move(tasks));
+  BOOST_TEST(outcomes.size() == 1u);  // with return_exceptions, the failed read is the outcome
+  BOOST_CHECK_THROW(std::move(outcomes[0]).get(), std::runtime_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 #include <asyncio/outcome.hpp>
 #include <asyncio/task.hpp>
 
+#include <optional>
 #include <tuple>
 #include <variant>
 #include <vector>
@@ -49,6 +50,43 @@ gathered_t<T> gathered_value(const task<T>& t) {
   }
 }
 
+/// A gather's list of children and what it gives for each, R: its value (gathered_t) or its
+/// outcome (return_exceptions). The wait takes each as its child ends (wait_op::collector).
+template <class T, class R>
+class gathered_list final : public wait_op::collector {
+public:
+  explicit gathered_list(std::vector<task<T>> tasks)
+      : collector{&take}, tasks_(std::move(tasks)), results_(tasks_.size()) {}
+
+  std::vector<future_state_base*> states() const { return states_of(tasks_); }
+
+  /// Once the wait has ended with every child taken.
+  std::vector<R> results() {
+    std::vector<R> out;
+    out.reserve(results_.size());
+    for (auto& r : results_) out.push_back(std::move(*r));
+    return out;
+  }
+
+private:
+  static std::exception_ptr take(collector& c, std::size_t i) noexcept {
+    auto& self = static_cast<gathered_list&>(c);
+    try {
+      if constexpr (std::is_same_v<R, outcome<T>>)
+        self.results_[i].emplace(outcome_of<T>(*self.tasks_[i].state()));
+      else
+        self.results_[i].emplace(gathered_value(self.tasks_[i]));
+    } catch (...) {
+      return std::current_exception();
+    }
+    self.tasks_[i] = {};
+    return nullptr;
+  }
+
+  std::vector<task<T>> tasks_;
+  std::vector<std::optional<R>> results_;
+};
+
 // One tuple parameter, not a pack: g++ 12 cannot copy a parameter pack into a coroutine frame.
 template <class... T>
 coroutine<std::tuple<gathered_t<T>...>> gather_tasks(std::tuple<task<T>...> tasks) {
@@ -77,11 +115,9 @@ template <class... Aws>
 template <class T>
 [[nodiscard]] coroutine<std::vector<outcome<T>>> gather(return_exceptions_t,
                                                         std::vector<task<T>> tasks) {
-  co_await detail::gather_states(detail::states_of(tasks), true);
-  std::vector<outcome<T>> results;
-  results.reserve(tasks.size());
-  for (auto& t : tasks) results.push_back(detail::outcome_of<T>(*t.state()));
-  co_return results;
+  detail::gathered_list<T, outcome<T>> list(std::move(tasks));
+  co_await detail::gather_states(list.states(), true, &list);
+  co_return list.results();
 }
 
 /// asyncio.gather(*aws): runs coroutines and tasks concurrently; their results in argument
@@ -100,11 +136,9 @@ template <class... Aws>
 /// asyncio.gather(*tasks) over a list: results in the list's order.
 template <class T>
 [[nodiscard]] coroutine<std::vector<gathered_t<T>>> gather(std::vector<task<T>> tasks) {
-  co_await detail::gather_states(detail::states_of(tasks), false);
-  std::vector<gathered_t<T>> results;
-  results.reserve(tasks.size());
-  for (auto& t : tasks) results.push_back(detail::gathered_value(t));
-  co_return results;
+  detail::gathered_list<T, gathered_t<T>> list(std::move(tasks));
+  co_await detail::gather_states(list.states(), false, &list);
+  co_return list.results();
 }
 
 }  // namespace asyncio

@@ -17,7 +17,7 @@ outcome<T> outcome_of(State& s) {
   } else {
     try {
       return {nullptr, s.get_value()};
-    } catch (const invalid_state_error&) {  // a move-only result another reader took
+    } catch (...) {  // one this reader cannot have: a move-only result another took, a failed copy
       return {std::current_exception()};
     }
   }

@@ -22,9 +22,20 @@ enum class wait_until { first_completed, first_exception, all_completed };
 /// and leaves the futures alone.
 class wait_op {
 public:
+  /// What a gather over a list does with each child that ends without failing, as it ends:
+  /// its state is still in cache then, so taking the result and dropping the list's reference
+  /// (the last one, often: the child's memory goes back at once) costs no pass over every
+  /// child's memory at the end. An error it returns ends the wait.
+  struct collector {
+    std::exception_ptr (*take)(collector& self, std::size_t index) noexcept;
+  };
+
+  /// With gather's rules the wait also answers for every child's error: none is logged as
+  /// never retrieved, as Python's gather retrieves each.
   struct rules {
     wait_until until;
     bool gather;
+    collector* collect = nullptr;
   };
 
   wait_op(std::vector<future_state_base*> futures, rules r)
@@ -61,7 +72,7 @@ private:
       for (std::size_t i = 0; i < futures.size(); ++i) {
         auto* f = futures[i];
         if (f->done()) {
-          if (satisfies(*f)) return complete(error_of(*f));
+          if (ended(i, *f)) return;
           continue;
         }
         children[i].parent = this;
@@ -85,9 +96,26 @@ private:
       return how.gather && f.failed() ? f.take_error() : nullptr;
     }
 
+    /// Child i is done: true if that ended the wait (`this` is gone then).
+    bool ended(std::size_t i, future_state_base& f) {
+      if (how.gather) f.mark_retrieved();
+      if (satisfies(f)) {
+        complete(error_of(f));
+        return true;
+      }
+      if (!how.collect) return false;
+      futures[i] = nullptr;  // the collector may drop the last reference to it
+      if (auto error = how.collect->take(*how.collect, i)) {
+        complete(std::move(error));
+        return true;
+      }
+      return false;
+    }
+
     static void on_child(waiter& w, future_state_base* f) {
-      auto* self = static_cast<child<Handler>&>(w).parent;
-      if (f && self->satisfies(*f)) return self->complete(self->error_of(*f));
+      auto& c = static_cast<child<Handler>&>(w);
+      auto* self = c.parent;
+      if (f && self->ended(static_cast<std::size_t>(&c - self->children.get()), *f)) return;
       if (--self->remaining == 0) self->complete(nullptr);
     }
 
@@ -96,6 +124,9 @@ private:
         if (!done) done.emplace(std::move(error));
         return;
       }
+      if (how.gather && error)  // ended early: the children still running are answered for too
+        for (auto* f : futures)
+          if (f) f->mark_retrieved();
       disconnect_cancel(handler, *this);
       std::unique_ptr<op> owned(this);  // its waiters unlink themselves
       post_resume<void>(std::move(handler), {std::move(error)});
@@ -106,7 +137,8 @@ private:
       if (!o->how.gather) return o->complete(std::make_exception_ptr(cancelled_error()));
       o->cancelling = true;
       const std::string message = o->task ? o->task->cancel_message() : std::string();
-      for (auto* f : o->futures) f->cancel(message);
+      for (auto* f : o->futures)
+        if (f) f->cancel(message);
       o->cancelling = false;
       if (o->done) o->complete(*o->done);
     }
@@ -149,14 +181,12 @@ std::vector<future_state_base*> states_of(const Handles& handles) {
   return states;
 }
 
-/// What every gather does: it answers for its children's errors (none is logged as never
-/// retrieved), then waits until the first failure, or with return_exceptions until all end.
-inline coroutine<void> gather_states(std::vector<future_state_base*> states,
-                                     bool return_exceptions) {
-  for (auto* s : states) s->mark_retrieved();
-  co_await wait_op(
+/// What every gather awaits: until the first failure, or with return_exceptions until all end.
+inline wait_op gather_states(std::vector<future_state_base*> states, bool return_exceptions,
+                             wait_op::collector* collect = nullptr) {
+  return wait_op(
       std::move(states),
-      {return_exceptions ? wait_until::all_completed : wait_until::first_exception, true});
+      {return_exceptions ? wait_until::all_completed : wait_until::first_exception, true, collect});
 }
 
 }  // namespace asyncio::detail
