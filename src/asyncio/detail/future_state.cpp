@@ -62,10 +62,10 @@ void future_state_base::check_pending() const {
   if (done()) throw invalid_state_error("invalid state: already done");
 }
 
-void future_state_base::finish(status s, std::exception_ptr error) {
+void future_state_base::finish(status s, std::exception_ptr error, bool held) {
   status_ = s;
   error_ = std::move(error);
-  ref<future_state_base> keep(this);  // a waiter may drop the last other reference
+  ref<future_state_base> keep(held ? nullptr : this);  // a waiter may drop the last other one
   while (!waiters_.empty()) {
     waiter& w = waiters_.front();
     waiters_.pop_front();
@@ -174,9 +174,9 @@ void task_state_base::finish_run(std::exception_ptr error) {
         request = std::make_exception_ptr(cancelled_error());
       }
     }
-    finish(status::cancelled, std::move(request));
+    finish(status::cancelled, std::move(request), true);
   } else {
-    finish(status::finished, std::move(error));
+    finish(status::finished, std::move(error), true);
   }
   if (trace_id(loop()))
     trace::task_finished(trace_id(loop()), id_,

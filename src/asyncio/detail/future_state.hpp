@@ -104,8 +104,10 @@ public:
   }
 
 protected:
-  /// Sets the outcome and wakes every waiter, in the order they came.
-  void finish(status s, std::exception_ptr error);
+  /// Sets the outcome and wakes every waiter, in the order they came. `held`: the caller holds
+  /// a reference until it returns (a task's entry frame does), so no waiter can drop the last
+  /// one; else finish holds one itself (an atomic add, which waits for every store before it).
+  void finish(status s, std::exception_ptr error, bool held = false);
   void check_pending() const;
   bool unretrieved_error() const noexcept {
     return status_ == status::finished && error_ && !retrieved_;
@@ -214,7 +216,8 @@ public:
   void after_step() {
     if (cancel_request_ && !awaiting_ && !done()) emit_cancel();
   }
-  /// The coroutine has ended, with its value already set, or with `error`.
+  /// The coroutine has ended, with its value already set, or with `error`. Called from the
+  /// task's entry frame, which holds a reference to the task.
   void finish_run(std::exception_ptr error);
 
   /// What the coroutine is suspended on, for print_tasks(): "sleep", "task", ... and the

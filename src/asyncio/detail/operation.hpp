@@ -12,6 +12,8 @@
 #include <boost/asio/post.hpp>
 
 #include <exception>
+#include <type_traits>
+#include <utility>
 
 namespace asyncio::detail {
 
@@ -66,21 +68,40 @@ void resume(Handler& handler, outcome<T> result) {
   std::move(handler)(std::move(result));
 }
 
-/// resume(), later: from inside another task's step, or from a foreign thread.
-template <class T, class Handler>
-void post_resume(Handler handler, outcome<T> result) {
-  auto ex = boost::asio::get_associated_executor(handler);
-  post_step(ex, [handler = std::move(handler), result = std::move(result)]() mutable {
-    resume<T>(handler, std::move(result));
-  });
-}
-
 /// The running task, if `handler` resumes its coroutine stack (the common case), else null.
 template <class Handler>
 task_state_base* resumed_task(const Handler& handler) noexcept {
   auto* task = current_task_state();
   return task && task->owns(boost::asio::get_associated_cancellation_slot(handler)) ? task
                                                                                     : nullptr;
+}
+
+/// post_step(handler's executor, f), f owning `handler` perhaps (so it is read before f moves).
+/// A handler that resumes the running task's own stack has that task's executor: f is then
+/// the task's next step without a copy of the executor, whose two atomic operations on the
+/// task's reference count would each wait for every store before them.
+template <class Handler, class F>
+void post_step_for(const Handler& handler, F&& f) {
+  if constexpr (std::is_same_v<boost::asio::associated_executor_t<Handler>,
+                               boost::asio::any_io_executor>)
+    if (auto* task = resumed_task(handler))
+      return schedule_step(ref<task_state_base>(task), std::forward<F>(f));
+  auto ex = boost::asio::get_associated_executor(handler);
+  post_step(ex, std::forward<F>(f));
+}
+
+template <class T, class Handler>
+struct resume_later {
+  Handler handler;
+  outcome<T> result;
+  void operator()() { resume<T>(handler, std::move(result)); }
+};
+
+/// resume(), later: from inside another task's step, or from a foreign thread.
+template <class T, class Handler>
+void post_resume(Handler handler, outcome<T> result) {
+  resume_later<T, Handler> later{std::move(handler), std::move(result)};
+  post_step_for(later.handler, std::move(later));
 }
 
 /// Connects `hook` to the cancellation of the wait that `handler` resumes: through the awaiting

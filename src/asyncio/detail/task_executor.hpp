@@ -41,6 +41,14 @@ struct task_step {
   void operator()() { run_step(*task, f); }
 };
 
+template <class T>
+struct room_allocator;
+
+/// f as `task`'s next step, at the back of its loop's ready queue, in the task's room if free.
+/// On the loop's thread only.
+template <class F>
+void schedule_step(ref<task_state_base> task, F f);
+
 /// Memory in the task's room while it is free (task_state_base::take_room), else (or with no
 /// task) in Asio's recycled memory. Whatever lives in the room must keep its task alive.
 template <class T>
@@ -105,9 +113,7 @@ public:
   /// f as the task's next step, at the back of the loop's ready queue.
   template <class F>
   void schedule(F f) const {
-    using entry = ready_call<task_step<F>, room_allocator<void>>;
-    detail::schedule(task_->loop(),
-                     *entry::make({task_, std::move(f)}, room_allocator<void>(task_.get())));
+    schedule_step(task_, std::move(f));
   }
 
   // clang-format off
@@ -144,6 +150,14 @@ private:
   Inner inner_;
   ref<task_state_base> task_;
 };
+
+template <class F>
+void schedule_step(ref<task_state_base> task, F f) {
+  using entry = ready_call<task_step<F>, room_allocator<void>>;
+  auto* t = task.get();
+  detail::schedule(t->loop(),
+                   *entry::make({std::move(task), std::move(f)}, room_allocator<void>(t)));
+}
 
 /// boost::asio::post(ex, f), but straight into the loop's ready queue when `ex` is a task's
 /// executor and its loop runs on this thread: a wake-up then skips Asio's type-erased executor
