@@ -1,6 +1,7 @@
 #include <asyncio/streams.hpp>
 
 #include <asyncio/detail/log.hpp>
+#include <asyncio/detail/op_memory.hpp>
 #include <asyncio/detail/resolve.hpp>
 #include <asyncio/errors.hpp>
 #include <asyncio/event_loop.hpp>
@@ -11,6 +12,7 @@
 #include <asyncio/wait.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -37,6 +39,8 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using unix_socket = asio::local::stream_protocol::socket;
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+// For the reads and writes every stream repeats: their operations' memory is recycled.
+auto recycled() { return asio::bind_allocator(detail::op_allocator<void>(), no_throw); }
 
 namespace {
 
@@ -157,7 +161,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     auto keep = shared_from_this();
     reading = true;
     auto room = buffer.prepare(read_chunk);
-    auto read = std::visit([room](auto& s) { return s.async_read_some(room, no_throw); }, io);
+    auto read = std::visit([room](auto& s) { return s.async_read_some(room, recycled()); }, io);
     auto [ec, n] = co_await std::move(read);
     reading = false;
     buffer.commit(n);
@@ -189,10 +193,11 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     std::swap(in_flight, pending);
     std::visit(
         [this](auto& s) {
-          asio::async_write(s, asio::buffer(in_flight),
-                            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                              self->sent(ec);
-                            });
+          asio::async_write(
+              s, asio::buffer(in_flight),
+              asio::bind_allocator(detail::op_allocator<void>(),
+                                   [self = shared_from_this()](boost::system::error_code ec,
+                                                               std::size_t) { self->sent(ec); }));
         },
         io);
   }
