@@ -367,6 +367,25 @@ CO_TEST_CASE(small_and_large_results_arrive_whole) {
   BOOST_TEST(std::accumulate(a.begin(), a.end(), 0) == 512 * 513 / 2);
 }
 
+// A task that nobody holds is freed as its coroutine ends, which is inside one of its steps:
+// the step still finishes on it (the asan preset checks), in the first step or a later one,
+// with its entry frame in its state or apart.
+CO_TEST_CASE(a_task_nobody_holds_outlives_the_step_it_ends_in) {
+  int ended = 0;
+  auto at_once = [](int& ended) -> asyncio::coroutine<int> {
+    ++ended;
+    co_return 1;
+  };
+  auto later = [](int& ended) -> asyncio::coroutine<std::array<int, 512>> {
+    co_await asyncio::sleep(0s);
+    ++ended;
+    co_return std::array<int, 512>{};
+  };
+  asyncio::create_task(at_once(ended));  // handles dropped at once
+  asyncio::create_task(later(ended));
+  co_await test::until([&ended] { return ended == 2; });
+}
+
 // As Python's await of a done task or future: no suspension, so nothing else runs meanwhile
 // and a pending cancel waits for the task's next real suspension.
 CO_TEST_CASE(awaiting_a_done_task_or_future_does_not_suspend) {

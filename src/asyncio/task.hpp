@@ -70,15 +70,23 @@ class spawned_task;
 
 /// run_task's frame memory (see entry_frame): inside its task's state, an allocation less per
 /// task. The frame holds a reference to the task until its memory goes back, which is after
-/// the frame's arguments (the last other reference, perhaps) are destroyed.
+/// the frame's arguments (the last other reference, perhaps) are destroyed; a frame too large
+/// for the room is allocated apart, with the task's address after it.
 template <class T>
 struct task_frame_memory {
   static void* allocate(std::size_t size, ref<spawned_task<T>>& task, coroutine<T>&) {
-    if (size > sizeof(task->frame_room_.bytes)) return ::operator new(size);
     intrusive_ptr_add_ref(task.get());
-    return task->frame_room_.bytes;
+    if (size <= sizeof(task->frame_room_.bytes)) return task->frame_room_.bytes;
+    void* p = ::operator new(apart(size) + sizeof(spawned_task<T>*));
+    ::new (static_cast<char*>(p) + apart(size)) spawned_task<T>*(task.get());
+    return p;
   }
   static void deallocate(void* p, std::size_t size) noexcept;
+
+private:
+  static constexpr std::size_t apart(std::size_t size) noexcept {
+    return (size + alignof(void*) - 1) / alignof(void*) * alignof(void*);
+  }
 };
 
 }  // namespace detail
@@ -130,10 +138,9 @@ public:
   using task_state<T>::task_state;
 
   /// Queues the first step of `entry`, this task's coroutine: Python's create_task, which
-  /// calls loop.call_soon(task.__step).
+  /// calls loop.call_soon(task.__step). The entry frame's references keep the task alive.
   void launch(entry_point entry) {
     entry_ = std::move(entry);
-    intrusive_ptr_add_ref(this);  // the queue's reference, until the step has run
     fire = &first_step;
     detail::schedule(this->loop(), *this);
   }
@@ -148,16 +155,15 @@ private:
 
   static void first_step(ready_node& node, bool run) {
     auto* self = static_cast<spawned_task*>(&node);
-    ref<task_state_base> task(self, false);  // adopts the queue's reference
     auto entry = std::move(self->entry_);
     if (!run) return;
     // What co_spawn does, minus its handler and guards.
-    boost::asio::any_io_executor ex =
-        task_executor<event_loop::executor_type>(self->loop().get_executor(), task);
+    boost::asio::any_io_executor ex = task_executor<event_loop::executor_type>(
+        self->loop().get_executor(), ref<task_state_base>(self));
     auto cancel_state = self->coroutine_cancellation_state();
     dont_throw_if_cancelled(entry);
     start step{{std::move(entry), std::move(ex), self->cancellation_slot(), cancel_state}};
-    run_step(*task, step);
+    run_step(*self, step);
   }
 
   // Sized for run_task's frame as g++ 12 lays it out: 208 bytes, plus T unless T fits in its
@@ -178,8 +184,12 @@ private:
 template <class T>
 void task_frame_memory<T>::deallocate(void* p, std::size_t size) noexcept {
   using room = typename spawned_task<T>::frame_room;
-  if (size > sizeof(room::bytes)) return ::operator delete(p, size);
-  intrusive_ptr_release(reinterpret_cast<room*>(p)->owner);  // bytes is the room's first member
+  if (size <= sizeof(room::bytes))
+    return reinterpret_cast<room*>(p)->owner->drop_frame_reference();  // bytes comes first
+  auto* owner =
+      *std::launder(reinterpret_cast<spawned_task<T>**>(static_cast<char*>(p) + apart(size)));
+  ::operator delete(p, apart(size) + sizeof(spawned_task<T>*));
+  owner->drop_frame_reference();
 }
 
 }  // namespace detail

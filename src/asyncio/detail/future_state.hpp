@@ -216,6 +216,19 @@ public:
   void after_step() {
     if (cancel_request_ && !awaiting_ && !done()) emit_cancel();
   }
+
+  /// The entry frame's memory has gone back: its reference to the task goes too, but only
+  /// after the step running now if that is one of this task's (the coroutine ended in it). So
+  /// a task lives until the end of each of its steps, and no step needs a reference of its
+  /// own (an atomic add and subtract, each waiting for every store before it).
+  void drop_frame_reference() noexcept;
+  /// After the outermost of the task's steps running now: the frame's reference, if it went.
+  void end_step() noexcept {
+    if (frame_gone_) {
+      frame_gone_ = false;
+      intrusive_ptr_release(this);
+    }
+  }
   /// The coroutine has ended, with its value already set, or with `error`. Called from the
   /// task's entry frame, which holds a reference to the task.
   void finish_run(std::exception_ptr error);
@@ -273,6 +286,7 @@ private:
   std::uint32_t cancel_requests_ = 0;
   bool shielded_ = false;  // see set_awaiting()
   bool room_taken_ = false;
+  bool frame_gone_ = false;                           // see drop_frame_reference()
   alignas(std::max_align_t) unsigned char room_[96];  // a sleep's node, or a step
 };
 
@@ -287,6 +301,13 @@ using task_state =
 /// header, constant-initialized: every await reads it, so it is a plain load, not a call.
 inline constinit thread_local task_state_base* this_thread_task = nullptr;
 inline task_state_base* current_task_state() noexcept { return this_thread_task; }
+
+inline void task_state_base::drop_frame_reference() noexcept {
+  if (this_thread_task == this)
+    frame_gone_ = true;
+  else
+    intrusive_ptr_release(this);
+}
 
 /// Makes `task` the current one for a scope; the task's executor wraps every handler in one.
 class current_task_scope {

@@ -20,16 +20,21 @@
 namespace asyncio::detail {
 
 /// One step of `task` (Python's Task.__step): f() with the task current, so that
-/// current_task() and our awaits know which task runs. The caller keeps the task alive.
+/// current_task() and our awaits know which task runs. The task lives until the step's end,
+/// even if its coroutine ends in it (task_state_base::drop_frame_reference).
 template <class F>
 void run_step(task_state_base& task, F& f) {
-  current_task_scope scope(&task);
-  if (!instrumented(task.loop()))
-    std::move(f)();
-  else
-    run_instrumented_step(
-        task.loop(), &task, [](void* f) { std::move (*static_cast<F*>(f))(); }, &f);
-  task.after_step();
+  const bool outermost = current_task_state() != &task;
+  {
+    current_task_scope scope(&task);
+    if (!instrumented(task.loop()))
+      std::move(f)();
+    else
+      run_instrumented_step(
+          task.loop(), &task, [](void* f) { std::move (*static_cast<F*>(f))(); }, &f);
+    task.after_step();
+  }
+  if (outermost) task.end_step();
 }
 
 /// A handler run as one step of its task.

@@ -174,7 +174,7 @@ private:
   template <class Handler>
   static void step(ready_node& entry, bool run) {
     auto& node = static_cast<wait_node&>(entry);
-    ref<task_state_base> task(task_of(node));  // the step may end the task and drop the rest
+    auto* task = task_of(node);
     auto handler = unpark<Handler>(node);
     if (!run) return;  // the loop goes away: the handler takes the node's frame with it
     auto resume = [&node, &handler] { deliver(node, handler); };
