@@ -76,16 +76,15 @@ task_state_base* resumed_task(const Handler& handler) noexcept {
                                                                                     : nullptr;
 }
 
-/// post_step(handler's executor, f), f owning `handler` perhaps (so it is read before f moves).
+/// post_step(handler's executor, f), f owning `handler` (so it is read before f moves).
 /// A handler that resumes the running task's own stack has that task's executor: f is then
-/// the task's next step without a copy of the executor, whose two atomic operations on the
-/// task's reference count would each wait for every store before them.
+/// the task's next step without a copy of the executor and without a reference (the stack in
+/// f keeps the task alive), whose atomic operations would each wait for every store before.
 template <class Handler, class F>
 void post_step_for(const Handler& handler, F&& f) {
   if constexpr (std::is_same_v<boost::asio::associated_executor_t<Handler>,
                                boost::asio::any_io_executor>)
-    if (auto* task = resumed_task(handler))
-      return schedule_step(ref<task_state_base>(task), std::forward<F>(f));
+    if (auto* task = resumed_task(handler)) return schedule_step(task, std::forward<F>(f));
   auto ex = boost::asio::get_associated_executor(handler);
   post_step(ex, std::forward<F>(f));
 }

@@ -37,10 +37,12 @@ void run_step(task_state_base& task, F& f) {
   if (outermost) task.end_step();
 }
 
-/// A handler run as one step of its task.
-template <class F>
+/// A handler run as one step of its task. Task is a reference to it (queued, the step may be
+/// all that keeps the task alive), or its address where f owns the task's coroutine stack,
+/// which keeps it alive.
+template <class F, class Task = ref<task_state_base>>
 struct task_step {
-  ref<task_state_base> task;
+  Task task;
   F f;
 
   void operator()() { run_step(*task, f); }
@@ -50,9 +52,9 @@ template <class T>
 struct room_allocator;
 
 /// f as `task`'s next step, at the back of its loop's ready queue, in the task's room if free.
-/// On the loop's thread only.
-template <class F>
-void schedule_step(ref<task_state_base> task, F f);
+/// On the loop's thread only. Task as for task_step.
+template <class Task, class F>
+void schedule_step(Task task, F f);
 
 /// Memory in the task's room while it is free (task_state_base::take_room), else (or with no
 /// task) in Asio's recycled memory. Whatever lives in the room must keep its task alive.
@@ -156,10 +158,10 @@ private:
   ref<task_state_base> task_;
 };
 
-template <class F>
-void schedule_step(ref<task_state_base> task, F f) {
-  using entry = ready_call<task_step<F>, room_allocator<void>>;
-  auto* t = task.get();
+template <class Task, class F>
+void schedule_step(Task task, F f) {
+  using entry = ready_call<task_step<F, Task>, room_allocator<void>>;
+  task_state_base* t = &*task;
   detail::schedule(t->loop(),
                    *entry::make({std::move(task), std::move(f)}, room_allocator<void>(t)));
 }
