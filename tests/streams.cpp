@@ -177,6 +177,26 @@ CO_TEST_CASE(drain_waits_while_the_peer_does_not_read) {
   co_await srv.wait_closed();  // the peer counted every byte
 }
 
+// As Python's, whose drain() does not await with nothing to wait for: nothing else runs
+// meanwhile, and a pending cancel waits for the task's next real suspension.
+CO_TEST_CASE(a_drain_with_nothing_to_wait_for_does_not_suspend) {
+  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  std::vector<std::string> log;
+  asyncio::get_running_loop().call_soon([&log] { log.push_back("callback"); });
+  asyncio::current_task().cancel();
+  writer.write("line\n");
+  co_await writer.drain();
+  log.push_back("drained");
+  BOOST_TEST(log == (std::vector<std::string>{"drained"}), boost::test_tools::per_element());
+  BOOST_CHECK_THROW(co_await asyncio::sleep(0s), asyncio::cancelled_error);
+  asyncio::current_task().uncancel();
+  BOOST_TEST(co_await reader.readline() == "line\n");
+  writer.close();
+  srv.close();
+  co_await srv.wait_closed();
+}
+
 CO_TEST_CASE(a_refused_connection_is_a_system_error) {
   auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
   auto port = srv.port();

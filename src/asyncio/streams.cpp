@@ -31,6 +31,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
+#include <tuple>
 #include <variant>
 
 namespace asyncio {
@@ -157,21 +158,30 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
 
   /// Reads one more chunk into the buffer, or notes the end of the stream.
   coroutine<void> wait_for_data() {
-    if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
     auto keep = shared_from_this();
+    auto [ec, n] = co_await read_some();
+    end_read(ec, n);
+  }
+
+  /// The read of one more chunk, to await, then to pass to end_read(): wait_for_data, or
+  /// inside a reading coroutine without a frame of its own.
+  asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some() {
+    if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
     reading = true;
     auto room = buffer.prepare(read_chunk);
-    auto read = std::visit([room](auto& s) { return s.async_read_some(room, recycled()); }, io);
-    auto [ec, n] = co_await std::move(read);
+    return std::visit([room](auto& s) { return s.async_read_some(room, recycled()); }, io);
+  }
+
+  void end_read(boost::system::error_code ec, std::size_t n) {
     reading = false;
     buffer.commit(n);
+    if (!ec) return;
     // The peer is done (with TLS, also one that vanished without close_notify), or we closed
     // the stream under the read: no more data.
-    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || (ec && closed)) {
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || closed)
       eof = true;
-    } else if (ec) {
+    else
       throw_error(ec, "read");
-    }
   }
 
   void write(std::string_view data) {
@@ -200,15 +210,6 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
                                                                std::size_t) { self->sent(ec); }));
         },
         io);
-  }
-
-  // Until the writer is no longer paused, or has failed.
-  coroutine<void> wait_drained() {
-    while (paused && !write_error) {
-      detail::wait_node w;
-      auto error = co_await drainers.wait(w);
-      if (error) std::rethrow_exception(error);
-    }
   }
 
   void sent(boost::system::error_code ec) {
@@ -486,9 +487,11 @@ coroutine<std::string> stream_reader::readuntil(std::string separator) {
   }
 }
 
-// readuntil("\n") without its frame: a line is the hot path of every line protocol.
+// readuntil("\n") without its frame, and its reads without wait_for_data's: a line is the hot
+// path of every line protocol.
 coroutine<std::string> stream_reader::readline() {
   auto& s = *s_;
+  std::shared_ptr<detail::stream_state> keep;  // while it reads
   std::size_t offset = 0;
   for (;;) {
     std::optional<std::string> line;
@@ -503,7 +506,9 @@ coroutine<std::string> stream_reader::readline() {
       throw std::invalid_argument(e.what());
     }
     if (line) co_return std::move(*line);
-    co_await s.wait_for_data();
+    if (!keep) keep = s_;
+    auto [ec, n] = co_await s.read_some();
+    s.end_read(ec, n);
   }
 }
 
@@ -513,11 +518,19 @@ bool stream_reader::at_eof() const noexcept { return s_->eof && s_->buffer.empty
 
 void stream_writer::write(std::string_view data) { s_->write(data); }
 
-coroutine<void> stream_writer::drain() {
-  auto keep = s_;
-  // The wait in a frame of its own: the common drain, with nothing to wait for, stays small.
-  if (keep->paused && !keep->write_error) co_await keep->wait_drained();
-  if (keep->write_error) std::rethrow_exception(keep->write_error);
+detail::waiter_queue& stream_writer::drain_kind::waiters() const noexcept { return s->drainers; }
+
+bool stream_writer::drain_kind::ready() const noexcept { return !s->paused || s->write_error; }
+
+void stream_writer::drain_kind::take() const {
+  if (s->write_error) std::rethrow_exception(s->write_error);
+}
+
+bool stream_writer::drain_kind::after_wait(const detail::wait_node&, std::exception_ptr error,
+                                           outcome<void>& result) {
+  if (!error && !ready()) return false;  // woken, but paused again: waits on
+  result.error = error ? std::move(error) : s->write_error;
+  return true;
 }
 
 void stream_writer::close() { s_->close(); }

@@ -6,6 +6,7 @@
 // (subprocess.hpp) are streams too.
 
 #include <asyncio/coroutine.hpp>
+#include <asyncio/detail/waiter_queue.hpp>
 #include <asyncio/ssl.hpp>
 #include <asyncio/task.hpp>
 
@@ -69,8 +70,9 @@ class stream_writer {
 public:
   /// write(data): queued and sent in order; std::runtime_error after close().
   void write(std::string_view data);
-  /// drain(): back-pressure; rethrows the error that broke the connection, if any.
-  [[nodiscard]] coroutine<void> drain();
+  /// drain(): back-pressure; rethrows the error that broke the connection, if any. An
+  /// operation, as a lock's acquire(): with nothing to wait for, it does not suspend.
+  [[nodiscard]] auto drain() { return detail::primitive_wait<drain_kind>(drain_kind{s_}); }
   /// close(): sends what is queued, then closes the connection.
   void close();
   bool is_closing() const noexcept;
@@ -89,6 +91,17 @@ private:
   friend struct detail::stream_state;
   friend struct detail::server_state;
   explicit stream_writer(std::shared_ptr<detail::stream_state> s) noexcept : s_(std::move(s)) {}
+
+  struct drain_kind {
+    using value_type = void;
+    std::shared_ptr<detail::stream_state> s;  // alive while it waits
+    detail::waiter_queue& waiters() const noexcept;
+    // Not paused (at most the low-water mark unsent), or failed.
+    bool ready() const noexcept;
+    void take() const;
+    bool after_wait(const detail::wait_node&, std::exception_ptr error, outcome<void>& result);
+  };
+
   std::shared_ptr<detail::stream_state> s_;
 };
 
