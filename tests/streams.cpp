@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -193,6 +194,35 @@ CO_TEST_CASE(a_drain_with_nothing_to_wait_for_does_not_suspend) {
   asyncio::current_task().uncancel();
   BOOST_TEST(co_await reader.readline() == "line\n");
   writer.close();
+  srv.close();
+  co_await srv.wait_closed();
+}
+
+namespace {
+
+std::size_t threads_of_this_process() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+}  // namespace
+
+// As Python's _ipaddr_info: an address is read at once, with no lookup on the resolver's
+// thread (which Asio would start for this loop); a name is still looked up.
+CO_TEST_CASE(an_address_needs_no_lookup_and_a_name_is_looked_up) {
+  const auto threads = threads_of_this_process();
+  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  BOOST_TEST(threads_of_this_process() <= threads);  // no resolver thread was started
+  writer.write("by address\n");
+  BOOST_TEST(co_await reader.readline() == "by address\n");
+  writer.close();
+
+  auto [by_name, by_name_writer] = co_await asyncio::open_connection("localhost", srv.port());
+  by_name_writer.write("by name\n");
+  BOOST_TEST(co_await by_name.readline() == "by name\n");
+  by_name_writer.close();
   srv.close();
   co_await srv.wait_closed();
 }

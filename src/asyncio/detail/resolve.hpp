@@ -16,7 +16,15 @@ namespace asyncio::detail {
 /// gets its cancelled_error; a name that does not resolve, Asio's system_error.
 template <class Protocol>
 coroutine<typename Protocol::resolver::results_type> resolve(std::string host, std::uint16_t port) {
-  typename Protocol::resolver resolver(get_running_loop().get_executor());
+  using resolver_type = typename Protocol::resolver;
+  resolver_type resolver(get_running_loop().get_executor());
+  // An address needs no lookup, as Python's _ipaddr_info knows: it is read here, at once,
+  // where a name goes to the resolver's thread.
+  boost::system::error_code not_an_address;
+  auto address = resolver.resolve(host, std::to_string(port),
+                                  resolver_type::numeric_host | resolver_type::numeric_service,
+                                  not_an_address);
+  if (!not_an_address) co_return address;
   auto [error, found] = co_await resolver.async_resolve(
       host, std::to_string(port), boost::asio::as_tuple(boost::asio::use_awaitable));
   if (error == boost::asio::error::operation_aborted) throw_cancelled();
