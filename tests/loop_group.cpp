@@ -140,6 +140,26 @@ asyncio::coroutine<void> fails_even_if_cancelled(int code, int mains) {
 
 }  // namespace
 
+// Task names ("Task-<id>") are unique in the process, as Python's, also when loops on two
+// threads create tasks at once (each thread takes ids in blocks: more than one block here).
+BOOST_AUTO_TEST_CASE(tasks_made_on_two_loops_at_once_have_different_names) {
+  std::vector<std::string> names[2];
+  asyncio::loop_group group(2);
+  group.run([&names](asyncio::event_loop&, std::size_t i) -> asyncio::coroutine<void> {
+    return [](std::vector<std::string>& mine) -> asyncio::coroutine<void> {
+      for (int n = 0; n < 3000; ++n)
+        mine.push_back(asyncio::create_task(where_it_ran()).get_name());
+      co_return;
+    }(names[i]);
+  });
+  std::vector<std::string> all = names[0];
+  all.insert(all.end(), names[1].begin(), names[1].end());
+  std::sort(all.begin(), all.end());
+  BOOST_TEST(all.size() == 6000u);
+  const bool all_different = std::adjacent_find(all.begin(), all.end()) == all.end();
+  BOOST_TEST(all_different);
+}
+
 BOOST_AUTO_TEST_CASE(run_on_gives_results_and_errors_across_loops_and_cancels_both_ways) {
   asyncio::loop_group group(2);
   shared s;
