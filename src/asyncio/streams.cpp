@@ -41,7 +41,10 @@ using tcp = asio::ip::tcp;
 using unix_socket = asio::local::stream_protocol::socket;
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 // For the reads and writes every stream repeats: their operations' memory is recycled.
-auto recycled() { return asio::bind_allocator(detail::op_allocator<void>(), no_throw); }
+template <class Token>
+auto recycled(Token token) {
+  return asio::bind_allocator(detail::op_allocator<void>(), std::move(token));
+}
 
 namespace {
 
@@ -169,7 +172,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
     reading = true;
     auto room = buffer.prepare(read_chunk);
-    return std::visit([room](auto& s) { return s.async_read_some(room, recycled()); }, io);
+    return std::visit([room](auto& s) { return s.async_read_some(room, recycled(no_throw)); }, io);
   }
 
   void end_read(boost::system::error_code ec, std::size_t n) {
@@ -203,11 +206,9 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     std::swap(in_flight, pending);
     std::visit(
         [this](auto& s) {
-          asio::async_write(
-              s, asio::buffer(in_flight),
-              asio::bind_allocator(detail::op_allocator<void>(),
-                                   [self = shared_from_this()](boost::system::error_code ec,
-                                                               std::size_t) { self->sent(ec); }));
+          asio::async_write(s, asio::buffer(in_flight),
+                            recycled([self = shared_from_this()](boost::system::error_code ec,
+                                                                 std::size_t) { self->sent(ec); }));
         },
         io);
   }

@@ -20,13 +20,13 @@ coroutine<typename Protocol::resolver::results_type> resolve(std::string host, s
   resolver_type resolver(get_running_loop().get_executor());
   // An address needs no lookup, as Python's _ipaddr_info knows: it is read here, at once,
   // where a name goes to the resolver's thread.
+  const auto service = std::to_string(port);
   boost::system::error_code not_an_address;
-  auto address = resolver.resolve(host, std::to_string(port),
-                                  resolver_type::numeric_host | resolver_type::numeric_service,
-                                  not_an_address);
+  auto address = resolver.resolve(
+      host, service, resolver_type::numeric_host | resolver_type::numeric_service, not_an_address);
   if (!not_an_address) co_return address;
   auto [error, found] = co_await resolver.async_resolve(
-      host, std::to_string(port), boost::asio::as_tuple(boost::asio::use_awaitable));
+      host, service, boost::asio::as_tuple(boost::asio::use_awaitable));
   if (error == boost::asio::error::operation_aborted) throw_cancelled();
   if (error) throw boost::system::system_error(error, "resolve");
   co_return found;
