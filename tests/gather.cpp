@@ -92,6 +92,11 @@ asyncio::coroutine<int> value_after_event(asyncio::event& go, int v) {
   co_return v;
 }
 
+asyncio::coroutine<int> fail_after_event(asyncio::event& go) {
+  co_await go.wait();
+  throw std::invalid_argument("failed");
+}
+
 // A result whose copy fails: reading it throws.
 struct fragile {
   fragile() = default;
@@ -125,10 +130,12 @@ CO_TEST_CASE(a_list_gather_cancelled_midway_cancels_only_the_children_still_runn
 BOOST_AUTO_TEST_CASE(a_failed_list_gather_answers_for_the_errors_of_children_still_running) {
   test::log_capture log;
   auto amain = []() -> asyncio::coroutine<void> {
-    auto later = asyncio::create_task(test::fail_after(2ms), "later");
-    std::vector<asyncio::task<int>> tasks{asyncio::create_task(test::fail_after(1ms)), later};
+    asyncio::event go;
+    auto later = asyncio::create_task(fail_after_event(go), "later");
+    std::vector<asyncio::task<int>> tasks{asyncio::create_task(test::fail_after(0ms)), later};
     BOOST_CHECK_THROW(co_await asyncio::gather(std::move(tasks)), std::invalid_argument);
     BOOST_TEST(!later.done());
+    go.set();
     co_await test::until([&later] { return later.done(); });  // it fails after the gather
   };
   asyncio::run(amain());
