@@ -25,7 +25,8 @@
 //
 // Modes: the table (each measurement in a forked child, sides alternating which goes first,
 // medians); --workload W --side S --n N: one measurement, one JSON line (for `compare` and
-// callgrind); --instructions: callgrind's instruction counts per task (W1) and per handoff (W4).
+// callgrind); --instructions: callgrind's instruction counts per task (W1), per handoff (W4,
+// W4X) and per round trip (W5).
 
 #include <asyncio.hpp>
 
@@ -470,6 +471,7 @@ Stream raw_stream(asio::ip::tcp::socket s) {
 
 template <class Stream>
 asio::awaitable<void> raw_echo_session(asio::ip::tcp::socket socket) {
+  socket.set_option(asio::ip::tcp::no_delay(true));  // as asyncio-cpp's streams (and Python's)
   Stream s = raw_stream<Stream>(std::move(socket));
   co_await raw_handshake(s, asio::ssl::stream_base::server);
   asio::streambuf in;
@@ -495,6 +497,7 @@ template <class Stream>
 asio::awaitable<void> raw_echo_client(asio::ip::tcp::endpoint at, int trips, long& echoed) {
   asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
   co_await socket.async_connect(at, asio::use_awaitable);
+  socket.set_option(asio::ip::tcp::no_delay(true));
   std::optional<Stream> tls_or_plain;
   if constexpr (std::is_same_v<Stream, tls_socket>)
     tls_or_plain.emplace(std::move(socket), tls().client);

@@ -227,6 +227,38 @@ CO_TEST_CASE(an_address_needs_no_lookup_and_a_name_is_looked_up) {
   co_await srv.wait_closed();
 }
 
+namespace {
+
+bool no_delay(asyncio::stream_writer& w) {
+  boost::asio::ip::tcp::no_delay option;
+  w.socket().get_option(option);
+  return option.value();
+}
+
+asyncio::coroutine<void> tell_no_delay(asyncio::stream_writer w, asyncio::future<bool>* told) {
+  told->set_result(no_delay(w));
+  co_return;
+}
+
+}  // namespace
+
+// As Python's TCP transports (since 3.6): Nagle's algorithm is off at both ends, so that a
+// reply written in pieces is not held back until the peer's delayed ACK.
+CO_TEST_CASE(tcp_streams_have_nagles_algorithm_off_at_both_ends) {
+  asyncio::future<bool> server_side;
+  asyncio::client_connected_cb cb = [&server_side](asyncio::stream_reader,
+                                                   asyncio::stream_writer w) {
+    return tell_no_delay(std::move(w), &server_side);
+  };
+  auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  BOOST_TEST(no_delay(writer));
+  BOOST_TEST(co_await *server_side);
+  writer.close();
+  srv.close();
+  co_await srv.wait_closed();
+}
+
 CO_TEST_CASE(a_refused_connection_is_a_system_error) {
   auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
   auto port = srv.port();

@@ -53,6 +53,14 @@ namespace {
   throw boost::system::system_error(ec, what);
 }
 
+// Python's TCP transports disable Nagle's algorithm (since 3.6), so that a reply written in
+// pieces is not held back waiting for the peer's delayed ACK. A socket that refuses it is
+// already failing, and its next read or write says so.
+void no_delay(tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+}
+
 }  // namespace
 
 namespace detail {
@@ -381,6 +389,7 @@ struct server_state : std::enable_shared_from_this<server_state> {
   }
 
   std::shared_ptr<stream_state> stream_for(tcp::socket socket) {
+    no_delay(socket);
     if (!tls) return std::make_shared<stream_state>(std::move(socket), limit);
     return std::make_shared<stream_state>(tls_stream(replay_socket(std::move(socket), {}), *tls),
                                           limit);
@@ -567,6 +576,7 @@ coroutine<tcp::socket> connect(std::string host, std::uint16_t port) {
   tcp::socket socket(get_running_loop().get_executor());
   auto [error, endpoint] = co_await asio::async_connect(socket, endpoints, no_throw);
   if (error) throw_error(error, "connect");
+  no_delay(socket);
   co_return socket;
 }
 
