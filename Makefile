@@ -72,8 +72,8 @@ valgrind: build-debug
 bench: build-release
 	./build/release/bench/wrappers_vs_asio
 
-# Instructions (callgrind) and system calls (strace) per W1 task and W4 handoff: counts that
-# repeat on a noisy machine, where times do not.
+# Instructions (callgrind) and system calls (strace) per W1 task, W4 and W4X handoff and W5
+# round trip: counts that repeat on a noisy machine, where times do not.
 bench-instructions: override PACKAGES += valgrind strace
 bench-instructions: build-release
 	./build/release/bench/wrappers_vs_asio --instructions

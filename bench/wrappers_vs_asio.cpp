@@ -868,22 +868,43 @@ std::pair<double, double> system_calls(const std::string& side, const std::strin
   return {total, epoll};
 }
 
+// What --instructions counts: a run at `large` minus a run at `small` (startup subtracted),
+// over the units between them. W4X and W5 start at a size above 0 (n = 0 is no run for them).
+struct counted_run {
+  std::string id, per;
+  int large, small;
+  double units;
+};
+
+std::vector<counted_run> counted_runs(int n) {
+  return {{"W1", "task", n, 0, double(n)},
+          {"W4", "handoff", n, 0, 2.0 * n},  // n round trips = 2n handoffs
+          {"W4X", "handoff", n / 5, n / 10, 2.0 * (n / 5 - n / 10)},
+          {"W5", "round trip", n / 50, n / 100, double(echo_clients) * (n / 50 - n / 100)}};
+}
+
 int print_instructions(const std::vector<workload>& workloads, int n, const std::string& json_path,
                        int argc, char** argv) {
-  fmt::print("A run at n={} minus a run at n=0, per task (W1) or per handoff (W4):\n", n);
+  fmt::print(
+      "Per W1 task, W4 and W4X handoff, W5 round trip: a run at a size minus a run at a\n"
+      "smaller one (W1, W4: n={} and 0; W4X: {} and {} round trips; W5: {} and {} trips a "
+      "client):\n",
+      n, n / 5, n / 10, n / 50, n / 100);
   fmt::print("{:<28} {:>10} {:>12} {:>22} {:>7}\n", "", "raw Asio", "asyncio-cpp",
              "raw without a reactor", "ratio");
   boost::json::array out;
-  for (const auto& w : workloads) {
-    if (w.id != "W1" && w.id != "W4") continue;
-    double units = w.id == "W4" ? 2.0 * n : n;  // n round trips = 2n handoffs
-    boost::json::object row{{"workload", w.id}, {"per", w.id == "W4" ? "handoff" : "task"}};
+  for (const auto& c : counted_runs(n)) {
+    const auto& w = *std::find_if(workloads.begin(), workloads.end(),
+                                  [&](const workload& w) { return w.id == c.id; });
+    boost::json::object row{
+        {"workload", c.id}, {"per", c.per}, {"n", c.large}, {"minus_n", c.small}};
     std::map<std::string, std::array<double, 3>> per;  // instructions, system calls, epoll_wait
     for (const auto& [side, measure] : w.sides) {
-      auto [calls_n, epoll_n] = system_calls(side, w.id, n);
-      auto [calls_0, epoll_0] = system_calls(side, w.id, 0);
-      per[side] = {(instructions(side, w.id, n) - instructions(side, w.id, 0)) / units,
-                   (calls_n - calls_0) / units, (epoll_n - epoll_0) / units};
+      auto [calls_n, epoll_n] = system_calls(side, c.id, c.large);
+      auto [calls_0, epoll_0] = system_calls(side, c.id, c.small);
+      per[side] = {
+          (instructions(side, c.id, c.large) - instructions(side, c.id, c.small)) / c.units,
+          (calls_n - calls_0) / c.units, (epoll_n - epoll_0) / c.units};
       row[side] = {{"instructions", per[side][0]},
                    {"system_calls", per[side][1]},
                    {"epoll_wait", per[side][2]}};
@@ -896,7 +917,7 @@ int print_instructions(const std::vector<workload>& workloads, int n, const std:
       };
       // A ratio of near-zero counts (W1 makes a system call per thousands of tasks) says nothing.
       double ratio = per["raw-asio"][k] >= 0.05 ? per["asyncio-cpp"][k] / per["raw-asio"][k] : NAN;
-      fmt::print("{:<28} {:>10} {:>12} {:>22} {:>7}\n", fmt::format("{} {}", w.id, what[k]),
+      fmt::print("{:<28} {:>10} {:>12} {:>22} {:>7}\n", fmt::format("{} {}", c.id, what[k]),
                  shown("raw-asio"), shown("asyncio-cpp"), shown("raw-asio-no-reactor"),
                  std::isfinite(ratio) ? fmt::format("{:.3f}x", ratio) : "-");
     }
@@ -934,8 +955,9 @@ int main(int argc, char** argv) {
       ("loops", demo::number(&loops, 2, 256)->default_value(loops), "W6: the loop_group's loops (default: one per core, at least 2)")
       ("repeat", demo::number(&repeat, 1, 100)->default_value(5), "runs of each; the median is kept")
       ("json", demo::output(&json_path), "also write the results to this JSON file")
-      ("instructions", demo::number(&instructions_n, 1, 1'000'000)->implicit_value(20'000),
-       "instead: instructions (callgrind) and system calls (strace) per W1 task and W4 handoff")
+      ("instructions", demo::number(&instructions_n, 100, 1'000'000)->implicit_value(20'000),
+       "instead: instructions (callgrind) and system calls (strace) per W1 task, W4 and W4X "
+       "handoff and W5 round trip")
       ("workload", demo::po::value(&one_workload), "instead: one run of W1..W5T, one JSON line")
       ("side", demo::po::value(&one_side)->default_value("asyncio-cpp"),
        "with --workload: asyncio-cpp, raw-asio or raw-asio-no-reactor (W4)")
