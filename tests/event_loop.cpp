@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <random>
 #include <thread>
@@ -261,6 +262,26 @@ BOOST_AUTO_TEST_CASE(the_timer_heap_keeps_deadline_order_through_removals) {
   BOOST_TEST(popped == kept);
   BOOST_TEST(std::all_of(entries.begin(), entries.end(),
                          [](auto& e) { return e.index == timer_entry::not_queued; }));
+}
+
+BOOST_AUTO_TEST_CASE(an_entry_taken_back_from_the_ready_queue_leaves_the_rest_in_order) {
+  // A loop's inbox of other threads' wake-ups is such a queue: a waiter cancelled before its
+  // wake-up has fired takes it back, from anywhere in it.
+  using asyncio::detail::ready_node;
+  std::array<ready_node, 5> n;
+  asyncio::detail::ready_queue q;
+  for (auto& e : n) q.push(e);
+  BOOST_TEST(q.remove(n[0]));  // the first
+  BOOST_TEST(q.remove(n[2]));  // one in the middle
+  BOOST_TEST(q.remove(n[4]));  // the last: n[3] is the last now
+  BOOST_TEST(!q.remove(n[4]));
+  BOOST_TEST(q.back() == &n[3]);
+  q.push(n[0]);
+  std::vector<ready_node*> order;
+  while (auto* e = q.pop()) order.push_back(e);
+  BOOST_TEST(order == (std::vector<ready_node*>{&n[1], &n[3], &n[0]}));
+  BOOST_TEST(q.empty());
+  BOOST_TEST(q.back() == nullptr);
 }
 
 namespace {

@@ -63,6 +63,20 @@ CO_TEST_CASE(a_getter_woken_then_cancelled_hands_the_item_on) {
   BOOST_TEST(co_await *second == 7);
 }
 
+// Woken from another thread, a getter waits in its loop's inbox until the loop takes the
+// wake-up; cancelled before that, it takes the wake-up back (its frame, where the entry is,
+// goes away) and hands the item on. Under ASan, a wake-up left behind is a use after free.
+CO_TEST_CASE(a_getter_woken_from_another_thread_then_cancelled_hands_the_item_on) {
+  int_queue q;
+  auto first = asyncio::create_task(get_one(&q));
+  auto second = asyncio::create_task(get_one(&q));
+  co_await asyncio::sleep(0s);
+  std::thread([&q] { q.put_nowait(7); }).join();  // wakes `first` through the loop's inbox...
+  first.cancel();  // ...which is cancelled before this step ends, so before the loop takes it
+  BOOST_CHECK_THROW(co_await *first, asyncio::cancelled_error);
+  BOOST_TEST(co_await *second == 7);
+}
+
 CO_TEST_CASE(a_put_from_a_plain_thread_wakes_a_getter_on_the_loop) {
   int_queue q;
   auto getter = asyncio::create_task(get_one(&q));

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -123,6 +124,8 @@ private:
   // The machinery the library reaches through detail/loop_hooks.hpp.
   friend void detail::schedule(event_loop&, detail::ready_node&);
   friend void detail::run_then_ready(event_loop&, void (*)(void*), void*);
+  friend void detail::schedule_threadsafe(event_loop&, detail::ready_node&);
+  friend bool detail::unschedule_threadsafe(event_loop&, detail::ready_node&) noexcept;
   friend void detail::add_timer(event_loop&, detail::timer_entry&);
   friend void detail::cancel_timer(event_loop&, detail::timer_entry&) noexcept;
   friend void detail::register_task(event_loop&, detail::task_state_base&) noexcept;
@@ -139,6 +142,8 @@ private:
   /// (I/O, timers, other threads' posts) have its turn.
   void run_ready();
   void post_run_ready();
+  /// Fires what other threads queued (schedule_threadsafe), then runs the ready queue.
+  void run_inbox();
   /// The one Asio timer, set for the earliest deadline of the heap.
   void arm_alarm(clock::time_point when);
   void on_alarm();
@@ -163,6 +168,11 @@ private:
   detail::timer_heap timers_;
   boost::asio::io_context context_{1};  // one thread runs it: no locking for its own handlers
   boost::asio::steady_timer alarm_{context_};
+  // Other threads' entries (schedule_threadsafe); destroyed before the io_context, so before
+  // the coroutine frames its handlers own, in which the entries live.
+  std::mutex inbox_mutex_;
+  detail::ready_queue inbox_;                                     // under inbox_mutex_
+  bool inbox_posted_ = false;                                     // under inbox_mutex_
   std::map<int, std::unique_ptr<signal_entry>> signal_handlers_;  // uses the io_context
   std::optional<clock::time_point> alarm_at_;                     // set while the alarm waits
   std::optional<boost::asio::thread_pool> pool_;

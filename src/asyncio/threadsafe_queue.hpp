@@ -2,8 +2,10 @@
 
 // A queue between loops (Python's janus, for asyncio loops on several threads): tasks on any
 // loop of a loop_group put and get, waiting as asyncio.Queue's do. One mutex guards the items
-// and the waiters; a waiter is woken on its own loop, by one post to it when the waker runs
-// on another thread and by nothing but the waiter's event when on the same one.
+// and the waiters; a waiter is a node in its own coroutine frame, woken on its own loop: by
+// its loop's inbox (schedule_threadsafe: no allocation, one post to the io_context for all the
+// wake-ups queued meanwhile) when the waker runs on another thread, and by nothing but the
+// waiter's event when on the same one.
 
 #include <asyncio/coroutine.hpp>
 #include <asyncio/errors.hpp>
@@ -15,7 +17,6 @@
 
 #include <cstddef>
 #include <exception>
-#include <memory>
 #include <mutex>
 
 namespace asyncio {
@@ -53,7 +54,7 @@ public:
   /// Queue.put(item): waits while full; queue_shut_down after shutdown().
   [[nodiscard]] coroutine<void> put(T item) {
     for (;;) {
-      std::shared_ptr<waiter> w;
+      waiter w;
       {
         std::lock_guard lock(m_);
         if (shut_down_) throw queue_shut_down();
@@ -61,7 +62,7 @@ public:
           push(std::move(item));
           co_return;
         }
-        w = wait_in(putters_);
+        wait_in(putters_, w);
       }
       co_await wait_woken(w, putters_, [this] { return !is_full(); });
     }
@@ -70,12 +71,12 @@ public:
   /// Queue.get(): waits while empty; queue_shut_down once shut down and empty.
   [[nodiscard]] coroutine<T> get() {
     for (;;) {
-      std::shared_ptr<waiter> w;
+      waiter w;
       {
         std::lock_guard lock(m_);
         if (!items_.empty()) co_return take();
         if (shut_down_) throw queue_shut_down();
-        w = wait_in(getters_);
+        wait_in(getters_, w);
       }
       co_await wait_woken(w, getters_, [this] { return !items_.empty(); });
     }
@@ -113,11 +114,15 @@ public:
   }
 
 private:
-  /// A task waiting on its own loop. Shared with the post that wakes it, which may still be on
-  /// its way when the waiter, cancelled meanwhile, has left.
-  struct waiter : boost::intrusive::list_base_hook<>, std::enable_shared_from_this<waiter> {
-    explicit waiter(event_loop& l) : loop(&l) {}
-    event_loop* loop;
+  /// A task waiting on its own loop, in its coroutine frame. Woken from another thread, it
+  /// is an entry of its loop's inbox until it fires there.
+  struct waiter : boost::intrusive::list_base_hook<>, detail::ready_node {
+    waiter() noexcept {
+      fire = [](detail::ready_node& n, bool run) {
+        if (run) static_cast<waiter&>(n).woken_event.set();
+      };
+    }
+    event_loop* loop = nullptr;
     event woken_event;   // touched on `loop`'s thread only
     bool woken = false;  // under m_
   };
@@ -135,10 +140,9 @@ private:
     if (!putters_.empty()) wake_first(putters_);
     return item;
   }
-  std::shared_ptr<waiter> wait_in(waiters& queue) {
-    auto w = std::make_shared<waiter>(get_running_loop());
-    queue.push_back(*w);
-    return w;
+  void wait_in(waiters& queue, waiter& w) {
+    w.loop = &get_running_loop();
+    queue.push_back(w);
   }
   static void wake_first(waiters& queue) {
     waiter& w = queue.front();
@@ -147,25 +151,28 @@ private:
     if (w.loop == detail::running_loop())
       w.woken_event.set();
     else
-      detail::post_threadsafe(*w.loop, [w = w.shared_from_this()] { w->woken_event.set(); });
+      detail::schedule_threadsafe(*w.loop, w);
   }
 
-  /// Waits on the loop for the wake-up. Cancelled: leaves the queue, or, if woken already and
-  /// what it was woken for is still there, hands the wake-up to the next waiter.
+  /// Waits on the loop for the wake-up. Cancelled: leaves the queue, or, if woken already,
+  /// takes back a wake-up still on its way to the loop (it would fire in a frame gone) and,
+  /// if what it was woken for is still there, hands the wake-up to the next waiter.
   template <class Ready>
-  coroutine<void> wait_woken(std::shared_ptr<waiter> w, waiters& queue, Ready ready) {
+  coroutine<void> wait_woken(waiter& w, waiters& queue, Ready ready) {
     std::exception_ptr error;
     try {
-      co_await w->woken_event.wait();
+      co_await w.woken_event.wait();
     } catch (...) {
       error = std::current_exception();
     }
     if (!error) co_return;
     std::lock_guard lock(m_);
-    if (!w->woken)
-      queue.erase(queue.iterator_to(*w));
-    else if (ready() && !queue.empty())
-      wake_first(queue);
+    if (!w.woken) {
+      queue.erase(queue.iterator_to(w));
+    } else {
+      detail::unschedule_threadsafe(*w.loop, w);
+      if (ready() && !queue.empty()) wake_first(queue);
+    }
     std::rethrow_exception(error);
   }
 

@@ -21,6 +21,13 @@ class task_state_base;
 event_loop* running_loop() noexcept;
 /// loop.schedule(n): at the back of the loop's ready queue.
 void schedule(event_loop& loop, ready_node& n);
+/// From any thread: `n` fires on the loop's thread soon, then what it wakes runs in the same
+/// pass. Entries queued so from other threads meanwhile share one post to the io_context, and
+/// queueing allocates nothing beyond that post: `n` belongs to whoever queued it.
+void schedule_threadsafe(event_loop& loop, ready_node& n);
+/// From the loop's thread: takes `n` back if it has not fired yet (true), so that its owner
+/// may go away before the wake-up it no longer waits for.
+bool unschedule_threadsafe(event_loop& loop, ready_node& n) noexcept;
 /// From a handler another thread posted to the loop's io_context: runs fn(arg), which wakes
 /// something on the loop, then at once the ready queue, so that what fn schedules runs in this
 /// pass and not after one more pass through the reactor (an epoll_wait, once I/O exists).

@@ -37,6 +37,21 @@ public:
     if (n && !(head_ = n->next)) tail_ = nullptr;
     return n;
   }
+  void swap(ready_queue& other) noexcept {
+    std::swap(head_, other.head_);
+    std::swap(tail_, other.tail_);
+  }
+  /// Takes `n` out if it is queued (a walk: for short queues); false if it is not.
+  bool remove(ready_node& n) noexcept {
+    ready_node* before = nullptr;
+    for (ready_node* at = head_; at; before = at, at = at->next) {
+      if (at != &n) continue;
+      (before ? before->next : head_) = n.next;
+      if (tail_ == &n) tail_ = before;
+      return true;
+    }
+    return false;
+  }
   /// Disposes of every entry without running it, those that disposing adds too.
   void clear() noexcept {
     while (ready_node* n = pop()) n->fire(*n, false);
