@@ -1,6 +1,7 @@
 #include <asyncio/streams.hpp>
 
 #include <asyncio/detail/op_memory.hpp>
+#include <asyncio/detail/resolve.hpp>
 
 #include "test.hpp"
 
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -255,6 +257,70 @@ CO_TEST_CASE(tcp_streams_have_nagles_algorithm_off_at_both_ends) {
   BOOST_TEST(no_delay(writer));
   BOOST_TEST(co_await *server_side);
   writer.close();
+  srv.close();
+  co_await srv.wait_closed();
+}
+
+namespace {
+
+bool ipv6_loopback_here() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor probe(io);
+  boost::system::error_code error;
+  probe.open(boost::asio::ip::tcp::v6(), error);
+  if (!error) probe.bind({boost::asio::ip::address_v6::loopback(), 0}, error);
+  return !error;
+}
+
+asyncio::coroutine<std::string> echoed_by(boost::asio::ip::tcp::endpoint at) {
+  auto [reader, writer] = co_await asyncio::open_connection(at.address().to_string(), at.port());
+  writer.write("hello\n");
+  auto line = co_await reader.readline();
+  writer.close();
+  co_return line;
+}
+
+}  // namespace
+
+// As Python's create_server: each address of each host given gets a socket of its own (an
+// address of a family not enabled here is skipped), and each serves.
+CO_TEST_CASE(a_server_listens_on_every_address_it_is_given) {
+  std::vector<std::string> hosts{"127.0.0.1", "::1", "127.0.0.1"};
+  auto srv = co_await asyncio::start_server(echo, hosts, 0);
+  auto sockets = srv.sockets();
+  BOOST_TEST_REQUIRE(sockets.size() == (ipv6_loopback_here() ? 2u : 1u));  // once each
+  BOOST_TEST(sockets[0].address().to_string() == "127.0.0.1");
+  BOOST_TEST(srv.port() == sockets[0].port());
+  for (const auto& at : sockets) BOOST_TEST(co_await echoed_by(at) == "hello\n");
+  srv.close();
+  BOOST_TEST(!srv.is_serving());
+  co_await srv.wait_closed();
+}
+
+// "" is every interface, as for Python's listening sockets (AI_PASSIVE); resolved only here,
+// as the tests listen on loopback alone.
+CO_TEST_CASE(an_empty_host_is_every_interface_to_a_server) {
+  using tcp = boost::asio::ip::tcp;
+  auto found = co_await asyncio::detail::resolve<tcp>("", 8888, tcp::resolver::passive);
+  std::vector<std::string> addresses;
+  for (const auto& entry : found) addresses.push_back(entry.endpoint().address().to_string());
+  BOOST_TEST(std::count(addresses.begin(), addresses.end(), "0.0.0.0") == 1);
+  BOOST_TEST(std::all_of(addresses.begin(), addresses.end(),
+                         [](const auto& a) { return a == "0.0.0.0" || a == "::"; }));
+}
+
+CO_TEST_CASE(a_port_in_use_is_a_system_error_naming_the_address) {
+  auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+  const auto where = "127.0.0.1:" + std::to_string(srv.port());
+  std::string error;
+  try {
+    auto second = co_await asyncio::start_server(echo, "127.0.0.1", srv.port());
+    second.close();
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST(e.code() == boost::asio::error::address_in_use);
+    error = e.what();
+  }
+  BOOST_TEST(error.find(where) != std::string::npos, "error: " << error);
   srv.close();
   co_await srv.wait_closed();
 }

@@ -6,7 +6,6 @@
 #include <asyncio/errors.hpp>
 #include <asyncio/event_loop.hpp>
 #include <asyncio/locks.hpp>
-#include <asyncio/shield.hpp>
 #include <asyncio/sleep.hpp>
 #include <asyncio/timeout.hpp>
 #include <asyncio/wait.hpp>
@@ -14,6 +13,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -331,33 +331,38 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   event closed_event;
 };
 
-/// A listening socket, and the task of each connection it accepted.
+/// The listening sockets, each with the task that accepts on it, and the task of each
+/// connection they accepted.
 struct server_state : std::enable_shared_from_this<server_state> {
   using listener = std::variant<tcp::acceptor, unix_socket::protocol_type::acceptor>;
 
-  server_state(listener a, client_connected_cb cb, std::size_t limit)
-      : acceptor(std::move(a)), callback(std::move(cb)), limit(limit) {}
+  server_state(std::vector<listener> a, client_connected_cb cb, std::size_t limit)
+      : acceptors(std::move(a)), callback(std::move(cb)), limit(limit) {}
 
   /// Starts accepting: a server, ready.
   server start() {
-    std::visit(
-        [this](auto& a) { accepting = create_task(accept_loop(shared_from_this(), a), "server"); },
-        acceptor);
+    for (auto& acceptor : acceptors)
+      std::visit(
+          [this](auto& a) {
+            accepting.push_back(create_task(accept_loop(shared_from_this(), a), "server"));
+          },
+          acceptor);
     return server(shared_from_this());
   }
 
-  bool is_open() const {
-    return std::visit([](const auto& a) { return a.is_open(); }, acceptor);
+  bool is_open() const {  // all are closed together
+    return std::visit([](const auto& a) { return a.is_open(); }, acceptors.front());
   }
 
   void close() {
     if (!is_open()) return;
-    std::visit(
-        [](auto& a) {
-          boost::system::error_code ignored;
-          a.close(ignored);
-        },
-        acceptor);
+    for (auto& acceptor : acceptors)
+      std::visit(
+          [](auto& a) {
+            boost::system::error_code ignored;
+            a.close(ignored);
+          },
+          acceptor);
     // Python 3.13's cleanup_socket: the file goes, unless another took its place meanwhile.
     struct stat st {};
     if (!unix_path.empty() && ::stat(unix_path.c_str(), &st) == 0 && st.st_ino == unix_inode &&
@@ -431,15 +436,15 @@ struct server_state : std::enable_shared_from_this<server_state> {
     std::weak_ptr<stream_state> stream;
   };
 
-  listener acceptor;
-  ssl_context* tls = nullptr;  // a TLS server's context, and how long a handshake may take
+  std::vector<listener> acceptors;  // one at least
+  ssl_context* tls = nullptr;       // a TLS server's context, and how long a handshake may take
   std::chrono::milliseconds handshake_timeout{0};
   std::string unix_path;  // a Unix server's socket file, and which file it is
   ino_t unix_inode = 0;
   dev_t unix_device = 0;
   client_connected_cb callback;
   std::size_t limit;
-  task<> accepting;
+  std::vector<task<>> accepting;  // an accept loop per acceptor
   std::vector<connection> connections;
 };
 
@@ -580,23 +585,55 @@ coroutine<tcp::socket> connect(std::string host, std::uint16_t port) {
   co_return socket;
 }
 
-coroutine<std::shared_ptr<detail::server_state>> listen(client_connected_cb cb, std::string host,
+std::string text_of(const tcp::endpoint& at) {
+  auto address = at.address().to_string();
+  if (at.address().is_v6()) address = "[" + address + "]";
+  return address + ":" + std::to_string(at.port());
+}
+
+// As Python's create_server: every address of every host, once each.
+coroutine<std::vector<tcp::endpoint>> listening_addresses(server_host host, std::uint16_t port) {
+  std::vector<tcp::endpoint> addresses;
+  for (const auto& name : host.names()) {
+    auto found = co_await detail::resolve<tcp>(name, port, tcp::resolver::passive);
+    for (const auto& entry : found)
+      if (std::find(addresses.begin(), addresses.end(), entry.endpoint()) == addresses.end())
+        addresses.push_back(entry.endpoint());
+  }
+  co_return addresses;
+}
+
+coroutine<std::shared_ptr<detail::server_state>> listen(client_connected_cb cb, server_host host,
                                                         std::uint16_t port, server_options options,
                                                         std::size_t limit) {
-  auto endpoints = co_await detail::resolve<tcp>(host, port);
-  tcp::acceptor acceptor(get_running_loop().get_executor());
-  const tcp::endpoint at = *endpoints.begin();
-  acceptor.open(at.protocol());
-  acceptor.set_option(tcp::acceptor::reuse_address(true));
-  if (options.reuse_port) {  // Asio has no public option for it
-    int on = 1;
-    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
-      throw_error(boost::system::error_code(errno, boost::system::system_category()),
-                  "setsockopt(SO_REUSEPORT)");
+  auto addresses = co_await listening_addresses(std::move(host), port);
+  std::vector<detail::server_state::listener> acceptors;
+  boost::system::error_code skipped;
+  for (const auto& at : addresses) {
+    tcp::acceptor acceptor(get_running_loop().get_executor());
+    if (acceptor.open(at.protocol(), skipped)) continue;  // no such family here: as Python
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    if (options.reuse_port) {  // Asio has no public option for it
+      int on = 1;
+      if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+        throw_error(boost::system::error_code(errno, boost::system::system_category()),
+                    "setsockopt(SO_REUSEPORT)");
+    }
+    // The IPv4 socket takes IPv4: "" listens on 0.0.0.0 and on :: without a clash.
+    if (at.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true));
+    boost::system::error_code error;
+    if (acceptor.bind(at, error) == boost::system::errc::address_not_available) {
+      skipped = error;  // that family is not enabled here (Python skips it too, bpo-30945)
+      continue;
+    }
+    if (error) throw boost::system::system_error(error, "bind " + text_of(at));
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    acceptors.push_back(std::move(acceptor));
   }
-  acceptor.bind(at);
-  acceptor.listen(asio::socket_base::max_listen_connections);
-  co_return std::make_shared<detail::server_state>(std::move(acceptor), std::move(cb), limit);
+  if (acceptors.empty())
+    throw boost::system::system_error(skipped ? skipped : asio::error::host_not_found,
+                                      "start_server: no address to listen on");
+  co_return std::make_shared<detail::server_state>(std::move(acceptors), std::move(cb), limit);
 }
 
 }  // namespace
@@ -620,19 +657,19 @@ coroutine<std::pair<stream_reader, stream_writer>> open_connection(std::string h
   co_return detail::stream_state::handles(std::move(state));
 }
 
-coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
+coroutine<server> start_server(client_connected_cb cb, server_host host, std::uint16_t port,
                                std::size_t limit) {
   auto state = co_await listen(std::move(cb), std::move(host), port, {}, limit);
   co_return state->start();
 }
 
-coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
+coroutine<server> start_server(client_connected_cb cb, server_host host, std::uint16_t port,
                                server_options options, std::size_t limit) {
   auto state = co_await listen(std::move(cb), std::move(host), port, options, limit);
   co_return state->start();
 }
 
-coroutine<server> start_server(client_connected_cb cb, std::string host, std::uint16_t port,
+coroutine<server> start_server(client_connected_cb cb, server_host host, std::uint16_t port,
                                ssl_options ssl, server_options options, std::size_t limit) {
   auto state = co_await listen(std::move(cb), std::move(host), port, options, limit);
   state->tls = ssl.context;
@@ -692,7 +729,9 @@ coroutine<server> start_unix_server(client_connected_cb cb, std::string path, st
   if (acceptor.bind(unix_socket::endpoint_type(path), error))
     throw boost::system::system_error(error, "bind " + path);
   acceptor.listen(asio::socket_base::max_listen_connections);
-  auto state = std::make_shared<detail::server_state>(std::move(acceptor), std::move(cb), limit);
+  std::vector<detail::server_state::listener> acceptors;
+  acceptors.emplace_back(std::move(acceptor));
+  auto state = std::make_shared<detail::server_state>(std::move(acceptors), std::move(cb), limit);
   if (::stat(path.c_str(), &st) == 0) {
     state->unix_path = path;
     state->unix_inode = st.st_ino;
@@ -701,10 +740,16 @@ coroutine<server> start_unix_server(client_connected_cb cb, std::string path, st
   co_return state->start();
 }
 
-std::uint16_t server::port() const {
-  if (auto* tcp_acceptor = std::get_if<tcp::acceptor>(&s_->acceptor))
-    return tcp_acceptor->local_endpoint().port();
-  throw std::logic_error("port(): a Unix server has a path, not a port");
+std::uint16_t server::port() const { return sockets().front().port(); }
+
+std::vector<tcp::endpoint> server::sockets() const {
+  std::vector<tcp::endpoint> addresses;
+  for (const auto& acceptor : s_->acceptors) {
+    auto* tcp_acceptor = std::get_if<tcp::acceptor>(&acceptor);
+    if (!tcp_acceptor) throw std::logic_error("a Unix server has a path, not a port");
+    addresses.push_back(tcp_acceptor->local_endpoint());
+  }
+  return addresses;
 }
 
 bool server::is_serving() const noexcept { return s_->is_open(); }
@@ -723,8 +768,7 @@ void server::abort_clients() {
 // waits for (Python's waits on a future of its own), and their errors are not its own.
 coroutine<void> server::wait_closed() {
   auto keep = s_;
-  std::vector<task<>> accepting(1, keep->accepting);  // g++ 12 rejects a braced list here
-  co_await wait(std::move(accepting));
+  co_await wait(keep->accepting);
   // Connections accepted meanwhile are in the list too: it is only read once accepting ended.
   std::vector<task<>> handlers;
   for (auto& c : keep->connections) handlers.push_back(c.handler);
@@ -733,10 +777,9 @@ coroutine<void> server::wait_closed() {
 
 coroutine<void> server::serve_forever() {
   auto keep = s_;
-  auto accepting = keep->accepting;
   std::exception_ptr cancelled;
   try {
-    co_await shield(accepting);  // ends when close() closes the acceptor
+    co_await wait(keep->accepting);  // ends when close() closes the acceptors; cancels none
   } catch (const cancelled_error&) {
     cancelled = std::current_exception();
   }

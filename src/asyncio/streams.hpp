@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace asyncio {
 
@@ -128,9 +129,13 @@ using client_connected_cb = std::function<coroutine<void>(stream_reader, stream_
 /// asyncio.Server: listening until close().
 class server {
 public:
-  /// The port it listens on (the one picked by the system when started with port 0);
-  /// std::logic_error for a Unix server.
+  /// The port it listens on (the one picked by the system when started with port 0; with
+  /// several sockets and port 0, each has its own: the first one's); std::logic_error for a
+  /// Unix server.
   std::uint16_t port() const;
+  /// Server.sockets: the address each of its sockets listens on; std::logic_error for a Unix
+  /// server.
+  std::vector<boost::asio::ip::tcp::endpoint> sockets() const;
   bool is_serving() const noexcept;
   /// close(): stops accepting; connections already accepted go on. A Unix server removes its
   /// socket file, unless another has taken its place (3.13's cleanup_socket).
@@ -152,13 +157,29 @@ private:
   std::shared_ptr<detail::server_state> s_;
 };
 
+/// start_server's host, as Python's: a name or an address, "" for every interface, or a list
+/// of them. Each address they resolve to (as for a listening socket: AI_PASSIVE) gets a
+/// socket of its own; an IPv6 one takes IPv6 only, so that "" listens on 0.0.0.0 and on ::.
+class server_host {
+public:
+  server_host(std::string host) : names_{std::move(host)} {}
+  server_host(const char* host) : names_{std::string(host)} {}
+  server_host(std::vector<std::string> hosts) : names_(std::move(hosts)) {}
+  const std::vector<std::string>& names() const noexcept { return names_; }
+
+private:
+  std::vector<std::string> names_;
+};
+
 /// asyncio.start_server(cb, host, port): listens on host:port (port 0: any free port) and
-/// runs cb(reader, writer) for each connection.
+/// runs cb(reader, writer) for each connection. An address that cannot be bound because its
+/// family is not enabled here is skipped, as in Python (bpo-30945); any other bind error, or
+/// none bound at all, throws std::system_error naming the address.
 /// @code
 /// auto srv = co_await asyncio::start_server(handle_echo, "127.0.0.1", 8888);
 /// co_await srv.serve_forever();
 /// @endcode
-[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
+[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, server_host host,
                                              std::uint16_t port, std::size_t limit = stream_limit);
 
 /// start_server's other keyword arguments. (Trivial members only: g++ 12 mishandles an
@@ -173,13 +194,13 @@ struct server_options {
 /// @code
 /// auto srv = co_await asyncio::start_server(handle_echo, "0.0.0.0", 8888, {.reuse_port = true});
 /// @endcode
-[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
+[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, server_host host,
                                              std::uint16_t port, server_options options,
                                              std::size_t limit = stream_limit);
 
 /// start_server(cb, host, port, ssl=ctx): the same over TLS; each connection's handshake runs
 /// in its own task, before cb. One that fails is logged and closed; the others are served on.
-[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, std::string host,
+[[nodiscard]] coroutine<server> start_server(client_connected_cb cb, server_host host,
                                              std::uint16_t port, ssl_options ssl,
                                              server_options options = {},
                                              std::size_t limit = stream_limit);
