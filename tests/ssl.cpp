@@ -104,6 +104,37 @@ CO_TEST_CASE(echo_over_tls_checking_an_ip_address_or_a_host_name) {
   co_await named.wait_closed();
 }
 
+namespace {
+
+std::string text_of(const boost::asio::ip::tcp::endpoint& at) {
+  return at.address().to_string() + ":" + std::to_string(at.port());
+}
+
+// Tells the client, over TLS, where its connection came from.
+asyncio::coroutine<void> tell_peer(asyncio::stream_reader, asyncio::stream_writer writer) {
+  writer.write(text_of(writer.socket().remote_endpoint()) + "\n");
+  co_await writer.drain();
+}
+
+}  // namespace
+
+// As Python's get_extra_info("socket") on an SSL transport: both ends reach their socket.
+CO_TEST_CASE(a_tls_stream_has_its_socket_as_a_plain_one_does) {
+  pki keys;
+  auto server_ctx = keys.server();
+  auto client_ctx = keys.client();
+  auto srv =
+      co_await asyncio::start_server(tell_peer, "127.0.0.1", 0, asyncio::ssl_options(server_ctx));
+  auto [reader, writer] =
+      co_await asyncio::open_connection("127.0.0.1", srv.port(), asyncio::ssl_options(client_ctx));
+  BOOST_TEST(writer.socket().remote_endpoint().port() == srv.port());
+  BOOST_TEST(co_await reader.readline() == text_of(writer.socket().local_endpoint()) + "\n");
+  writer.close();
+  co_await writer.wait_closed();
+  srv.close();
+  co_await srv.wait_closed();
+}
+
 CO_TEST_CASE(an_untrusted_expired_or_misnamed_certificate_fails_and_the_server_serves_on) {
   pki good;
   auto server_ctx = good.server();
@@ -206,7 +237,7 @@ CO_TEST_CASE(start_tls_upgrades_and_keeps_the_handshake_bytes_the_reader_had_buf
   co_await *upgrading;
   writer.write("upgraded\n");
   BOOST_TEST(co_await reader.readline() == "tls: upgraded\n");
-  BOOST_CHECK_THROW(writer.socket(), std::logic_error);  // TLS now, not a plain socket
+  BOOST_TEST(writer.socket().remote_endpoint().port() == srv.port());  // the same, under TLS
   writer.close();
   srv.close();
   co_await srv.wait_closed();

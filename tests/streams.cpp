@@ -476,6 +476,7 @@ CO_TEST_CASE(a_unix_server_echoes_and_removes_its_socket_file_on_close) {
   auto srv = co_await asyncio::start_unix_server(echo, path);
   BOOST_TEST(exists(path));
   BOOST_CHECK_THROW(srv.port(), std::logic_error);
+  BOOST_CHECK_THROW(srv.sockets(), std::logic_error);
   auto [reader, writer] = co_await asyncio::open_unix_connection(path);
   writer.write("over a unix socket\n");
   BOOST_TEST(co_await reader.readline() == "over a unix socket\n");

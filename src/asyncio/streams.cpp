@@ -111,6 +111,7 @@ public:
 
   executor_type get_executor() noexcept { return socket_.get_executor(); }
   lowest_layer_type& lowest_layer() noexcept { return socket_.lowest_layer(); }
+  tcp::socket& socket() noexcept { return socket_; }
 
   template <class Buffers, class Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
@@ -559,6 +560,9 @@ coroutine<void> stream_writer::wait_closed() {
 
 boost::asio::ip::tcp::socket& stream_writer::socket() {
   if (auto* socket = std::get_if<tcp::socket>(&s_->io)) return *socket;
+  if (auto* tls = std::get_if<detail::tls_stream>(&s_->io)) return tls->next_layer().socket();
+  if (std::holds_alternative<unix_socket>(s_->io))
+    throw std::logic_error("socket(): a Unix stream has no TCP socket");
   throw std::logic_error("socket(): this stream is a pipe, not a socket");
 }
 

@@ -84,8 +84,9 @@ public:
   /// ssl.server_hostname, or the peer's address). Bytes the reader had already received are
   /// the start of the peer's handshake and go to TLS (uvloop#707 loses them).
   [[nodiscard]] coroutine<void> start_tls(ssl_options ssl);
-  /// The Asio socket (Python's get_extra_info("socket")); peer: socket().remote_endpoint().
-  /// std::logic_error for a pipe, a Unix or a TLS stream.
+  /// The Asio socket (Python's get_extra_info("socket")), under TLS too (what is read or
+  /// written on it directly bypasses TLS); peer: socket().remote_endpoint(). std::logic_error
+  /// for a pipe or a Unix stream.
   boost::asio::ip::tcp::socket& socket();
 
 private:
