@@ -615,7 +615,11 @@ coroutine<std::shared_ptr<detail::server_state>> listen(client_connected_cb cb, 
   boost::system::error_code skipped;
   for (const auto& at : addresses) {
     tcp::acceptor acceptor(get_running_loop().get_executor());
-    if (acceptor.open(at.protocol(), skipped)) continue;  // no such family here: as Python
+    boost::system::error_code error;
+    if (acceptor.open(at.protocol(), error)) {  // no such family here: skipped, as Python does
+      skipped = error;
+      continue;
+    }
     acceptor.set_option(tcp::acceptor::reuse_address(true));
     if (options.reuse_port) {  // Asio has no public option for it
       int on = 1;
@@ -625,7 +629,6 @@ coroutine<std::shared_ptr<detail::server_state>> listen(client_connected_cb cb, 
     }
     // The IPv4 socket takes IPv4: "" listens on 0.0.0.0 and on :: without a clash.
     if (at.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true));
-    boost::system::error_code error;
     if (acceptor.bind(at, error) == boost::system::errc::address_not_available) {
       skipped = error;  // that family is not enabled here (Python skips it too, bpo-30945)
       continue;
