@@ -10,8 +10,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <csignal>
+#include <latch>
 #include <random>
+#include <semaphore>
 #include <thread>
 
 BOOST_AUTO_TEST_SUITE(event_loop)
@@ -264,24 +267,103 @@ BOOST_AUTO_TEST_CASE(the_timer_heap_keeps_deadline_order_through_removals) {
                          [](auto& e) { return e.index == timer_entry::not_queued; }));
 }
 
-BOOST_AUTO_TEST_CASE(an_entry_taken_back_from_the_ready_queue_leaves_the_rest_in_order) {
-  // A loop's inbox of other threads' wake-ups is such a queue: a waiter cancelled before its
-  // wake-up has fired takes it back, from anywhere in it.
+namespace {
+
+std::vector<asyncio::detail::ready_node*> take_all(asyncio::detail::inbox& in) {
+  asyncio::detail::ready_queue batch;
+  in.take(batch);
+  std::vector<asyncio::detail::ready_node*> out;
+  while (auto* e = batch.pop()) out.push_back(e);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_entry_taken_back_from_the_inbox_leaves_the_rest_in_order) {
+  // The inbox of other threads' wake-ups: a waiter cancelled before its wake-up has fired
+  // takes it back, from anywhere in it.
   using asyncio::detail::ready_node;
   std::array<ready_node, 5> n;
-  asyncio::detail::ready_queue q;
-  for (auto& e : n) q.push(e);
-  BOOST_TEST(q.remove(n[0]));  // the first
-  BOOST_TEST(q.remove(n[2]));  // one in the middle
-  BOOST_TEST(q.remove(n[4]));  // the last: n[3] is the last now
-  BOOST_TEST(!q.remove(n[4]));
-  BOOST_TEST(q.back() == &n[3]);
-  q.push(n[0]);
-  std::vector<ready_node*> order;
-  while (auto* e = q.pop()) order.push_back(e);
-  BOOST_TEST(order == (std::vector<ready_node*>{&n[1], &n[3], &n[0]}));
-  BOOST_TEST(q.empty());
-  BOOST_TEST(q.back() == nullptr);
+  asyncio::detail::inbox in;
+  BOOST_TEST(in.push(n[0]));  // found empty: the loop must be told
+  for (int i = 1; i < 5; ++i) BOOST_TEST(!in.push(n[i]));
+  BOOST_TEST(in.remove(n[4]));  // the newest
+  BOOST_TEST(in.remove(n[2]));  // one in the middle
+  BOOST_TEST(in.remove(n[0]));  // the oldest
+  BOOST_TEST(!in.remove(n[0]));
+  BOOST_TEST(take_all(in) == (std::vector<ready_node*>{&n[1], &n[3]}));
+  BOOST_TEST(take_all(in).empty());
+
+  BOOST_TEST(in.push(n[0]));    // empty again: told again
+  BOOST_TEST(in.remove(n[0]));  // the only one, taken back before the loop took it
+  BOOST_TEST(!in.push(n[1]));   // the loop was told already: its take finds this one
+  BOOST_TEST(in.remove(n[1]));
+  BOOST_TEST(!in.push(n[2]));
+  BOOST_TEST(take_all(in) == (std::vector<ready_node*>{&n[2]}));
+  BOOST_TEST(in.push(n[3]));  // taken: the next push tells the loop again
+  BOOST_TEST(take_all(in) == (std::vector<ready_node*>{&n[3]}));
+}
+
+BOOST_AUTO_TEST_CASE(the_inbox_takes_every_push_of_every_thread_once_in_its_order) {
+  // Threads push without a lock, and tell the owner when they find the inbox empty, as
+  // schedule_threadsafe posts to the loop; the owner takes only when told, and takes entries
+  // back: some known to be in, then others while the pushes go on. An entry pushed with
+  // nobody told would hang this test. (TSan checks the memory order.)
+  using asyncio::detail::ready_node;
+  constexpr int threads = 3, each = 20'000, first = 60;
+  std::vector<std::vector<ready_node>> nodes(threads, std::vector<ready_node>(each));
+  std::vector<std::vector<bool>> taken_back(threads, std::vector<bool>(each));
+  asyncio::detail::inbox in;
+  std::counting_semaphore<> told(0);
+  std::latch first_pushed(threads);
+  std::vector<std::thread> pushers;
+  for (auto& mine : nodes)
+    pushers.emplace_back([&in, &told, &first_pushed, &mine] {
+      for (int i = 0; i < each; ++i) {
+        if (in.push(mine[i])) told.release();
+        if (i == first - 1) first_pushed.count_down();
+      }
+    });
+  int seen = 0;  // taken or taken back
+  first_pushed.wait();
+  for (int t = 0; t < threads; ++t)
+    for (int i = 1; i < first; i += 3) {
+      BOOST_REQUIRE(in.remove(nodes[t][i]));
+      taken_back[t][i] = true;
+      ++seen;
+    }
+  auto owner_of = [&nodes](ready_node* e) {
+    for (int t = 0; t < threads; ++t)
+      if (e >= nodes[t].data() && e < nodes[t].data() + each) return t;
+    return -1;
+  };
+  std::vector<int> next(threads, 0);  // per thread: the index its next entry must have
+  auto skip_taken_back = [&](int t) {
+    while (next[t] < each && taken_back[t][next[t]]) ++next[t];
+  };
+  std::mt19937 random(7);
+  while (seen < threads * each) {
+    told.acquire();
+    for (auto* e : take_all(in)) {
+      int t = owner_of(e);
+      BOOST_REQUIRE(t >= 0);
+      skip_taken_back(t);
+      BOOST_REQUIRE(e == &nodes[t][next[t]]);  // in push order, none lost or twice
+      ++next[t];
+      ++seen;
+      // Now and then take back one a little ahead, if it is in the inbox now.
+      auto ahead = next[t] + static_cast<int>(random() % 16);
+      if (random() % 8 == 0 && ahead < each && !taken_back[t][ahead] &&
+          in.remove(nodes[t][ahead])) {
+        taken_back[t][ahead] = true;
+        ++seen;
+      }
+    }
+  }
+  for (auto& p : pushers) p.join();
+  BOOST_TEST(take_all(in).empty());
+  for (int t = 0; t < threads; ++t) skip_taken_back(t);
+  BOOST_TEST(next == std::vector<int>(threads, each), boost::test_tools::per_element());
 }
 
 namespace {

@@ -371,26 +371,17 @@ void detail::throw_wrong_thread(const char* what) {
 void detail::schedule(event_loop& loop, ready_node& n) { loop.schedule(n); }
 
 void detail::schedule_threadsafe(event_loop& loop, ready_node& n) {
-  {
-    std::lock_guard lock(loop.inbox_mutex_);
-    loop.inbox_.push(n);
-    if (std::exchange(loop.inbox_posted_, true)) return;  // the post on its way takes it too
-  }
-  boost::asio::post(loop.context_, [&loop] { loop.run_inbox(); });
+  // The push that finds the inbox empty posts; the post on its way takes later pushes too.
+  if (loop.inbox_.push(n)) boost::asio::post(loop.context_, [&loop] { loop.run_inbox(); });
 }
 
 bool detail::unschedule_threadsafe(event_loop& loop, ready_node& n) noexcept {
-  std::lock_guard lock(loop.inbox_mutex_);
   return loop.inbox_.remove(n);
 }
 
 void event_loop::run_inbox() {
   detail::ready_queue batch;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    batch.swap(inbox_);
-    inbox_posted_ = false;
-  }
+  inbox_.take(batch);
   // No task runs until every entry of the batch has fired (each only wakes something), so
   // none can be taken back meanwhile from `batch`, where unschedule_threadsafe cannot see it.
   detail::run_then_ready(

@@ -18,7 +18,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -170,9 +169,7 @@ private:
   boost::asio::steady_timer alarm_{context_};
   // Other threads' entries (schedule_threadsafe); destroyed before the io_context, so before
   // the coroutine frames its handlers own, in which the entries live.
-  std::mutex inbox_mutex_;
-  detail::ready_queue inbox_;                                     // under inbox_mutex_
-  bool inbox_posted_ = false;                                     // under inbox_mutex_
+  detail::inbox inbox_;
   std::map<int, std::unique_ptr<signal_entry>> signal_handlers_;  // uses the io_context
   std::optional<clock::time_point> alarm_at_;                     // set while the alarm waits
   std::optional<boost::asio::thread_pool> pool_;

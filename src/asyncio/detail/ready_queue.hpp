@@ -2,6 +2,7 @@
 
 #include <boost/asio/recycling_allocator.hpp>
 
+#include <atomic>
 #include <memory>
 #include <new>
 #include <utility>
@@ -37,21 +38,6 @@ public:
     if (n && !(head_ = n->next)) tail_ = nullptr;
     return n;
   }
-  void swap(ready_queue& other) noexcept {
-    std::swap(head_, other.head_);
-    std::swap(tail_, other.tail_);
-  }
-  /// Takes `n` out if it is queued (a walk: for short queues); false if it is not.
-  bool remove(ready_node& n) noexcept {
-    ready_node* before = nullptr;
-    for (ready_node* at = head_; at; before = at, at = at->next) {
-      if (at != &n) continue;
-      (before ? before->next : head_) = n.next;
-      if (tail_ == &n) tail_ = before;
-      return true;
-    }
-    return false;
-  }
   /// Disposes of every entry without running it, those that disposing adds too.
   void clear() noexcept {
     while (ready_node* n = pop()) n->fire(*n, false);
@@ -60,6 +46,68 @@ public:
 private:
   ready_node* head_ = nullptr;
   ready_node* tail_ = nullptr;
+};
+
+/// Entries other threads queue for one loop (schedule_threadsafe): a stack they push onto
+/// without a lock, which the loop's thread takes whole, oldest first. The push that finds it
+/// empty tells the loop (one post), which takes what was pushed meanwhile too; until then
+/// nothing else takes an entry out, so the pusher still holds what the entry wakes.
+class inbox {
+public:
+  inbox() = default;
+  inbox(const inbox&) = delete;
+  inbox& operator=(const inbox&) = delete;
+  ~inbox() {
+    ready_queue left;  // disposes of what was never taken
+    take(left);
+  }
+
+  /// From any thread. True if the inbox was empty: the loop must be told.
+  bool push(ready_node& n) noexcept {
+    ready_node* newest = stack_.load(std::memory_order_relaxed);
+    do {
+      n.next = newest;
+    } while (!stack_.compare_exchange_weak(newest, &n, std::memory_order_release,
+                                           std::memory_order_relaxed));
+    return newest == nullptr;
+  }
+
+  /// From the loop's thread: every entry pushed so far, oldest first, into the empty `batch`.
+  void take(ready_queue& batch) noexcept {
+    ready_node* oldest = nullptr;
+    for (ready_node* n = stack_.exchange(nullptr, std::memory_order_acquire); n && n != &end_;) {
+      ready_node* older = n->next;
+      n->next = oldest;
+      oldest = n;
+      n = older;
+    }
+    while (oldest) {
+      ready_node* newer = oldest->next;
+      batch.push(*oldest);
+      oldest = newer;
+    }
+  }
+
+  /// From the loop's thread: takes `n` out if it is still in (true).
+  bool remove(ready_node& n) noexcept {
+    ready_node* newest = stack_.load(std::memory_order_acquire);
+    // The newest entry's place is what pushes race for: leave it by a compare-exchange. The
+    // inbox does not become empty meanwhile (end_ stays instead), as the loop has been told.
+    while (newest == &n)
+      if (stack_.compare_exchange_weak(newest, n.next ? n.next : &end_, std::memory_order_acquire))
+        return true;
+    // Below the newest only this thread changes links.
+    for (ready_node* at = newest; at && at != &end_; at = at->next) {
+      if (at->next != &n) continue;
+      at->next = n.next;
+      return true;
+    }
+    return false;
+  }
+
+private:
+  std::atomic<ready_node*> stack_{nullptr};
+  ready_node end_;  // the bottom of a stack emptied by remove(): not empty for push()
 };
 
 /// A handler as a ready entry, in memory from `Alloc`: by default the per-thread memory Asio
