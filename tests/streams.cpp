@@ -5,6 +5,8 @@
 
 #include "test.hpp"
 
+#include <asyncio/locks.hpp>
+
 #include <boost/asio/local/stream_protocol.hpp>
 
 #include <sys/stat.h>
@@ -128,6 +130,43 @@ CO_TEST_CASE(readuntil_and_readline_keep_cpythons_limit_rules) {
   auto unterminated = co_await reader_of("last", asyncio::stream_limit);
   BOOST_TEST(co_await unterminated.readline() == "last");
   BOOST_CHECK_THROW(co_await unterminated.readuntil(""), std::invalid_argument);
+}
+
+namespace {
+
+asyncio::coroutine<void> send_when_set(asyncio::event& go, asyncio::stream_writer writer) {
+  co_await go.wait();
+  writer.write("hello\n");
+  writer.close();
+  co_await writer.wait_closed();
+}
+
+}  // namespace
+
+CO_TEST_CASE(a_waiting_read_keeps_its_stream_when_every_handle_is_gone) {
+  asyncio::event go;
+  asyncio::client_connected_cb cb = [&go](asyncio::stream_reader, asyncio::stream_writer w) {
+    return send_when_set(go, w);
+  };
+  auto srv = co_await asyncio::start_server(cb, "127.0.0.1", 0);
+  using read_fn = asyncio::coroutine<std::string> (*)(asyncio::stream_reader&);
+  const read_fn reads[] = {
+      [](asyncio::stream_reader& r) { return r.read(100); },
+      [](asyncio::stream_reader& r) { return r.read(-1); },
+      [](asyncio::stream_reader& r) { return r.readexactly(6); },
+      [](asyncio::stream_reader& r) { return r.readuntil("o\n"); },
+      [](asyncio::stream_reader& r) { return r.readline(); },
+  };
+  std::vector<asyncio::task<std::string>> pending;
+  for (auto read : reads) {
+    auto handles = co_await asyncio::open_connection("127.0.0.1", srv.port());
+    pending.push_back(asyncio::create_task(read(handles.first)));
+    co_await asyncio::sleep(0s);  // its first step starts the read, which waits
+  }  // the reader and writer handles are gone: only each waiting read holds its stream
+  go.set();
+  for (auto& t : pending) BOOST_TEST(co_await *t == "hello\n");
+  srv.close();
+  co_await srv.wait_closed();
 }
 
 CO_TEST_CASE(cancelling_a_pending_read_gives_cancelled_error_and_loses_nothing) {

@@ -168,15 +168,8 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
 
   std::optional<std::string> take_until(std::string_view separator, std::size_t& offset);
 
-  /// Reads one more chunk into the buffer, or notes the end of the stream.
-  coroutine<void> wait_for_data() {
-    auto keep = shared_from_this();
-    auto [ec, n] = co_await read_some();
-    end_read(ec, n);
-  }
-
-  /// The read of one more chunk, to await, then to pass to end_read(): wait_for_data, or
-  /// inside a reading coroutine without a frame of its own.
+  /// The read of one more chunk into the buffer, to await inside the reading coroutine (no
+  /// frame of its own), then to pass to end_read(), which notes the end of the stream.
   asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some() {
     if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
     reading = true;
@@ -453,22 +446,29 @@ struct server_state : std::enable_shared_from_this<server_state> {
 
 // ---- stream_reader ----
 
+// Each read below awaits its chunks itself (read_some(), end_read()): no frame beyond its own.
+// `keep` holds the stream while a read waits, should the reader handle go first.
+
 coroutine<std::string> stream_reader::read(std::ptrdiff_t n) {
   auto& s = *s_;
+  std::shared_ptr<detail::stream_state> keep;
   if (n == 0) co_return std::string();
-  if (n < 0) {
-    while (!s.eof) co_await s.wait_for_data();
-    co_return s.buffer.take(s.buffer.size());
+  while (!s.eof && (n < 0 || s.buffer.empty())) {
+    if (!keep) keep = s_;
+    auto [ec, got] = co_await s.read_some();
+    s.end_read(ec, got);
   }
-  if (s.buffer.empty() && !s.eof) co_await s.wait_for_data();
-  co_return s.buffer.take(static_cast<std::size_t>(n));
+  co_return s.buffer.take(n < 0 ? s.buffer.size() : static_cast<std::size_t>(n));
 }
 
 coroutine<std::string> stream_reader::readexactly(std::size_t n) {
   auto& s = *s_;
+  std::shared_ptr<detail::stream_state> keep;
   while (s.buffer.size() < n) {
     if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), n);
-    co_await s.wait_for_data();
+    if (!keep) keep = s_;
+    auto [ec, got] = co_await s.read_some();
+    s.end_read(ec, got);
   }
   co_return s.buffer.take(n);
 }
@@ -496,18 +496,20 @@ coroutine<std::string> stream_reader::readuntil(std::string separator) {
   auto& s = *s_;
   if (separator.empty())
     throw std::invalid_argument("Separator should be at least one-byte string");
+  std::shared_ptr<detail::stream_state> keep;
   std::size_t offset = 0;
   for (;;) {
     if (auto chunk = s.take_until(separator, offset)) co_return std::move(*chunk);
-    co_await s.wait_for_data();
+    if (!keep) keep = s_;
+    auto [ec, n] = co_await s.read_some();
+    s.end_read(ec, n);
   }
 }
 
-// readuntil("\n") without its frame, and its reads without wait_for_data's: a line is the hot
-// path of every line protocol.
+// readuntil("\n") without its frame: a line is the hot path of every line protocol.
 coroutine<std::string> stream_reader::readline() {
   auto& s = *s_;
-  std::shared_ptr<detail::stream_state> keep;  // while it reads
+  std::shared_ptr<detail::stream_state> keep;
   std::size_t offset = 0;
   for (;;) {
     std::optional<std::string> line;
@@ -573,7 +575,10 @@ std::pair<stream_reader, stream_writer> detail::open_pipe(asio::posix::stream_de
 
 coroutine<void> detail::read_to_eof(stream_reader reader) {
   auto& s = *reader.s_;
-  while (!s.eof) co_await s.wait_for_data();
+  while (!s.eof) {
+    auto [ec, n] = co_await s.read_some();
+    s.end_read(ec, n);
+  }
 }
 
 // ---- connections and servers ----
