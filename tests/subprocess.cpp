@@ -182,6 +182,27 @@ CO_TEST_CASE(a_program_that_cannot_start_fails_with_its_name_and_errno) {
   }
 }
 
+CO_TEST_CASE(a_nul_byte_or_a_name_with_an_equals_sign_is_invalid_argument_and_starts_nothing) {
+  // Python's ValueError: the child would get the string cut short, or another variable set.
+  const std::vector<std::string> nul_in_arg{std::string("a\0b", 3)};
+  BOOST_CHECK_THROW(co_await asyncio::create_subprocess_exec("echo", nul_in_arg),
+                    std::invalid_argument);
+  BOOST_CHECK_THROW(co_await asyncio::create_subprocess_exec(std::string("ech\0o", 5)),
+                    std::invalid_argument);
+  BOOST_CHECK_THROW(co_await asyncio::create_subprocess_shell(std::string("true\0", 5)),
+                    std::invalid_argument);
+  auto o = options(stdio::inherit, stdio::inherit);
+  o.cwd = std::string("/tmp\0/x", 7);
+  BOOST_CHECK_THROW(co_await asyncio::create_subprocess_exec("true", {}, o), std::invalid_argument);
+  o = options(stdio::inherit, stdio::inherit);
+  o.extend_env = {{"A=B", "c"}};
+  BOOST_CHECK_THROW(co_await asyncio::create_subprocess_exec("true", {}, o), std::invalid_argument);
+  o = options(stdio::inherit, stdio::inherit);
+  o.env = std::map<std::string, std::string>{{"A", std::string("x\0y", 3)}};
+  BOOST_CHECK_THROW(co_await asyncio::create_subprocess_exec("true", {}, o), std::invalid_argument);
+  BOOST_TEST(children_of_this_process().empty());
+}
+
 CO_TEST_CASE(ten_mib_through_cat_both_ways_does_not_deadlock) {
   std::string data(10 << 20, '\0');
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i * 7 % 26);

@@ -75,7 +75,14 @@ child_stream make_pipe(bool child_reads) {
   return {std::move(write_end), std::move(read_end)};
 }
 
-// The child's environment as "NAME=value" strings.
+// Python's ValueError for a string the child would get cut short: std::invalid_argument.
+void check_no_nul(std::string_view s, const char* what) {
+  if (s.find('\0') != std::string_view::npos)
+    throw std::invalid_argument(std::string(what) + ": embedded null byte");
+}
+
+// The child's environment as "NAME=value" strings. A name with a '=' would set another
+// variable: std::invalid_argument, as Python's ValueError.
 std::vector<std::string> environment_of(const subprocess_options& o) {
   std::map<std::string, std::string> env;
   if (o.env) {
@@ -90,7 +97,12 @@ std::vector<std::string> environment_of(const subprocess_options& o) {
   }
   for (const auto& [name, value] : o.extend_env) env[name] = value;
   std::vector<std::string> out;
-  for (const auto& [name, value] : env) out.push_back(name + "=" + value);
+  for (const auto& [name, value] : env) {
+    if (name.find('=') != std::string::npos)
+      throw std::invalid_argument("illegal environment variable name: " + name);
+    out.push_back(name + "=" + value);
+    check_no_nul(out.back(), "environment variable");
+  }
   return out;
 }
 
@@ -250,6 +262,8 @@ Stream& piped(std::optional<Stream>& s, const char* name) {
 process spawn(std::vector<std::string> argv, const subprocess_options& o) {
   if (o.stdin == stdio::to_stdout || o.stdout == stdio::to_stdout)
     throw std::invalid_argument("stdio::to_stdout is for stderr only");
+  for (const auto& arg : argv) check_no_nul(arg, "argument");
+  check_no_nul(o.cwd, "cwd");
   auto& loop = get_running_loop();
   spawn_setup setup;
   child_stream streams[3];

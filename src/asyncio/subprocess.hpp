@@ -93,7 +93,9 @@ private:
 
 /// asyncio.create_subprocess_exec(program, *args): runs program (looked up in PATH unless it
 /// holds a '/') with args. A program that cannot be started throws std::system_error naming
-/// it, with the errno (ENOENT: Python's FileNotFoundError; EACCES: PermissionError).
+/// it, with the errno (ENOENT: Python's FileNotFoundError; EACCES: PermissionError). A NUL
+/// byte in the program, an argument, cwd or the environment, or a '=' in a variable's name:
+/// std::invalid_argument (Python's ValueError), and nothing starts.
 [[nodiscard]] coroutine<process> create_subprocess_exec(std::string program,
                                                         std::vector<std::string> args = {},
                                                         subprocess_options options = {});
