@@ -547,6 +547,27 @@ CO_TEST_CASE(a_stale_socket_file_is_replaced_but_one_in_use_is_not) {
   BOOST_TEST(!exists(path));
 }
 
+CO_TEST_CASE(a_name_in_the_abstract_namespace_is_a_unix_socket_without_a_file) {
+  const auto name = std::string(1, '\0') + "asyncio-test-abstract-" + std::to_string(::getpid());
+  auto srv = co_await asyncio::start_unix_server(echo, name);
+  auto [reader, writer] = co_await asyncio::open_unix_connection(name);
+  writer.write("abstract\n");
+  BOOST_TEST(co_await reader.readline() == "abstract\n");
+  try {  // the name is taken while the server listens, and the error shows it as ss does
+    co_await asyncio::start_unix_server(echo, name);
+    BOOST_FAIL("bound twice");
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST(e.code() == boost::asio::error::address_in_use);
+    BOOST_TEST(std::string(e.what()).find("@asyncio-test-abstract-") != std::string::npos);
+  }
+  writer.close();
+  co_await writer.wait_closed();
+  srv.close();
+  co_await srv.wait_closed();
+  auto again = co_await asyncio::start_unix_server(echo, name);  // free once closed
+  again.close();
+}
+
 CO_TEST_CASE(a_file_that_is_no_socket_is_left_alone) {
   const auto path = socket_path("regular");
   std::ofstream(path) << "keep me";

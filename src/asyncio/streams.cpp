@@ -726,25 +726,28 @@ coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(std::str
 
 coroutine<server> start_unix_server(client_connected_cb cb, std::string path, std::size_t limit) {
   auto& loop = get_running_loop();
+  // Linux's abstract namespace: a name that starts with a NUL byte is no file, as in Python.
+  const bool abstract = !path.empty() && path[0] == '\0';
+  const auto name = abstract ? "@" + path.substr(1) : path;  // as ss and strace show it
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+  if (!abstract && ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
     // A socket file left there: stale if nothing listens on it (then replaced), else in use.
     unix_socket probe(loop.get_executor());
     boost::system::error_code error;
     probe.connect(unix_socket::endpoint_type(path), error);
-    if (!error) throw boost::system::system_error(asio::error::address_in_use, "bind " + path);
+    if (!error) throw boost::system::system_error(asio::error::address_in_use, "bind " + name);
     if (error == asio::error::connection_refused) ::unlink(path.c_str());
   }
   unix_socket::protocol_type::acceptor acceptor(loop.get_executor());
   acceptor.open();
   boost::system::error_code error;
   if (acceptor.bind(unix_socket::endpoint_type(path), error))
-    throw boost::system::system_error(error, "bind " + path);
+    throw boost::system::system_error(error, "bind " + name);
   acceptor.listen(asio::socket_base::max_listen_connections);
   std::vector<detail::server_state::listener> acceptors;
   acceptors.emplace_back(std::move(acceptor));
   auto state = std::make_shared<detail::server_state>(std::move(acceptors), std::move(cb), limit);
-  if (::stat(path.c_str(), &st) == 0) {
+  if (!abstract && ::stat(path.c_str(), &st) == 0) {
     state->unix_path = path;
     state->unix_inode = st.st_ino;
     state->unix_device = st.st_dev;

@@ -208,7 +208,8 @@ struct server_options {
 
 /// asyncio.start_unix_server(cb, path): listens on a Unix socket at path. A socket file
 /// already there is replaced only when nothing listens on it; else std::system_error
-/// (address in use), as for a path that is no socket.
+/// (address in use), as for a path that is no socket. A path that starts with a NUL byte is
+/// a name in Linux's abstract namespace (no file), for this and open_unix_connection.
 [[nodiscard]] coroutine<server> start_unix_server(client_connected_cb cb, std::string path,
                                                   std::size_t limit = stream_limit);
 
