@@ -166,7 +166,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     return {stream_reader(state), stream_writer(std::move(state))};
   }
 
-  std::optional<std::string> take_until(std::string_view separator, std::size_t& offset);
+  std::size_t find_until(std::string_view separator, std::size_t& offset);
 
   /// The read of one more chunk into the buffer, to await inside the reading coroutine (no
   /// frame of its own), then to pass to end_read(), which notes the end of the stream.
@@ -473,23 +473,21 @@ coroutine<std::string> stream_reader::readexactly(std::size_t n) {
   co_return s.buffer.take(n);
 }
 
-// As CPython's StreamReader.readuntil, limit rules included.
 // One look for the separator in what is buffered (from `offset` on, moved on for the next
-// look): the bytes up to and with it, or none yet. As CPython's StreamReader.readuntil,
-// limit rules included; incomplete_read_error at the end of the stream.
-std::optional<std::string> detail::stream_state::take_until(std::string_view separator,
-                                                            std::size_t& offset) {
+// look): the length of the chunk up to and with it, or 0 if it is not there yet. As CPython's
+// StreamReader.readuntil, limit rules included. The chunk stays in the buffer until taken, so
+// that a line becomes a string once, there.
+std::size_t detail::stream_state::find_until(std::string_view separator, std::size_t& offset) {
   auto found = buffer.view().find(separator, offset);
   if (found == std::string::npos) {
     if (buffer.size() + 1 >= separator.size()) offset = buffer.size() + 1 - separator.size();
     if (offset > limit)
       throw limit_overrun_error("Separator is not found, and chunk exceed the limit", offset);
-    if (eof) throw incomplete_read_error(buffer.take(buffer.size()), std::nullopt);
-    return std::nullopt;
+    return 0;
   }
   if (found > limit)
     throw limit_overrun_error("Separator is found, but chunk is longer than limit", found);
-  return buffer.take(found + separator.size());
+  return found + separator.size();
 }
 
 coroutine<std::string> stream_reader::readuntil(std::string separator) {
@@ -499,7 +497,8 @@ coroutine<std::string> stream_reader::readuntil(std::string separator) {
   std::shared_ptr<detail::stream_state> keep;
   std::size_t offset = 0;
   for (;;) {
-    if (auto chunk = s.take_until(separator, offset)) co_return std::move(*chunk);
+    if (auto length = s.find_until(separator, offset)) co_return s.buffer.take(length);
+    if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), std::nullopt);
     if (!keep) keep = s_;
     auto [ec, n] = co_await s.read_some();
     s.end_read(ec, n);
@@ -512,18 +511,17 @@ coroutine<std::string> stream_reader::readline() {
   std::shared_ptr<detail::stream_state> keep;
   std::size_t offset = 0;
   for (;;) {
-    std::optional<std::string> line;
+    std::size_t length = 0;
     try {
-      line = s.take_until("\n", offset);
-    } catch (incomplete_read_error& e) {
-      line = std::move(e.partial);
+      length = s.find_until("\n", offset);
     } catch (const limit_overrun_error& e) {
       // Drop the overlong line (or all of it that was read), as CPython does.
       auto rest = s.buffer.view();
       s.buffer.drop(rest.substr(e.consumed, 1) == "\n" ? e.consumed + 1 : rest.size());
       throw std::invalid_argument(e.what());
     }
-    if (line) co_return std::move(*line);
+    // At the end of the stream: what is left, a last line without its '\n' (or "").
+    if (length || s.eof) co_return s.buffer.take(length ? length : s.buffer.size());
     if (!keep) keep = s_;
     auto [ec, n] = co_await s.read_some();
     s.end_read(ec, n);
