@@ -81,6 +81,8 @@ event_loop::event_loop() {
 }
 
 event_loop::~event_loop() {
+  // A thread between schedule_threadsafe_later() and its post_inbox() is about to post here.
+  while (inbox_posts_owed_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   // Threads still running to_thread work post back into the io_context: let them finish first.
   if (pool_) pool_->join();
   bool cancelled = cancel_pending();
@@ -371,8 +373,22 @@ void detail::throw_wrong_thread(const char* what) {
 void detail::schedule(event_loop& loop, ready_node& n) { loop.schedule(n); }
 
 void detail::schedule_threadsafe(event_loop& loop, ready_node& n) {
+  if (schedule_threadsafe_later(loop, n)) post_inbox(loop);
+}
+
+bool detail::schedule_threadsafe_later(event_loop& loop, ready_node& n) {
   // The push that finds the inbox empty posts; the post on its way takes later pushes too.
-  if (loop.inbox_.push(n)) boost::asio::post(loop.context_, [&loop] { loop.run_inbox(); });
+  if (!loop.inbox_.push(n)) return false;
+  loop.inbox_posts_owed_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void detail::post_inbox(event_loop& loop) {
+  struct paid {
+    event_loop& loop;
+    ~paid() { loop.inbox_posts_owed_.fetch_sub(1, std::memory_order_release); }
+  } owed{loop};
+  boost::asio::post(loop.context_, [&loop] { loop.run_inbox(); });
 }
 
 bool detail::unschedule_threadsafe(event_loop& loop, ready_node& n) noexcept {

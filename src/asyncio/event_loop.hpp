@@ -123,7 +123,8 @@ private:
   // The machinery the library reaches through detail/loop_hooks.hpp.
   friend void detail::schedule(event_loop&, detail::ready_node&);
   friend void detail::run_then_ready(event_loop&, void (*)(void*), void*);
-  friend void detail::schedule_threadsafe(event_loop&, detail::ready_node&);
+  friend bool detail::schedule_threadsafe_later(event_loop&, detail::ready_node&);
+  friend void detail::post_inbox(event_loop&);
   friend bool detail::unschedule_threadsafe(event_loop&, detail::ready_node&) noexcept;
   friend void detail::add_timer(event_loop&, detail::timer_entry&);
   friend void detail::cancel_timer(event_loop&, detail::timer_entry&) noexcept;
@@ -170,6 +171,7 @@ private:
   // Other threads' entries (schedule_threadsafe); destroyed before the io_context, so before
   // the coroutine frames its handlers own, in which the entries live.
   detail::inbox inbox_;
+  std::atomic<int> inbox_posts_owed_ = 0;  // schedule_threadsafe_later()s not posted yet
   std::map<int, std::unique_ptr<signal_entry>> signal_handlers_;  // uses the io_context
   std::optional<clock::time_point> alarm_at_;                     // set while the alarm waits
   std::optional<boost::asio::thread_pool> pool_;

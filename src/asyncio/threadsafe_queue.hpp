@@ -56,10 +56,11 @@ public:
     for (;;) {
       waiter w;
       {
+        wake_after_unlock wake;
         std::lock_guard lock(m_);
         if (shut_down_) throw queue_shut_down();
         if (!is_full()) {
-          push(std::move(item));
+          push(std::move(item), wake);
           co_return;
         }
         wait_in(putters_, w);
@@ -73,8 +74,9 @@ public:
     for (;;) {
       waiter w;
       {
+        wake_after_unlock wake;
         std::lock_guard lock(m_);
-        if (!items_.empty()) co_return take();
+        if (!items_.empty()) co_return take(wake);
         if (shut_down_) throw queue_shut_down();
         wait_in(getters_, w);
       }
@@ -85,21 +87,23 @@ public:
   /// Queue.put_nowait(item), from any thread: queue_full if full, queue_shut_down after
   /// shutdown().
   void put_nowait(T item) {
+    wake_after_unlock wake;
     std::lock_guard lock(m_);
     if (shut_down_) throw queue_shut_down();
     if (is_full()) throw queue_full();
-    push(std::move(item));
+    push(std::move(item), wake);
   }
 
   /// Queue.get_nowait(), from any thread: queue_empty if empty (queue_shut_down if also shut
   /// down).
   T get_nowait() {
+    wake_after_unlock wake;
     std::lock_guard lock(m_);
     if (items_.empty()) {
       if (shut_down_) throw queue_shut_down();
       throw queue_empty();
     }
-    return take();
+    return take(wake);
   }
 
   /// Queue.shutdown(immediate=False) (3.13), from any thread: put() fails from now on; every
@@ -109,8 +113,8 @@ public:
     std::lock_guard lock(m_);
     shut_down_ = true;
     if (immediate) items_.clear();
-    while (!getters_.empty()) wake_first(getters_);
-    while (!putters_.empty()) wake_first(putters_);
+    while (!getters_.empty()) wake_first(getters_, nullptr);
+    while (!putters_.empty()) wake_first(putters_, nullptr);
   }
 
 private:
@@ -128,30 +132,45 @@ private:
   };
   using waiters = boost::intrusive::list<waiter>;
 
+  /// A waiter of another loop woken under m_ is posted to once m_ is released (so declared
+  /// before the lock_guard): else it would wake, find m_ still held, and sleep on it again.
+  struct wake_after_unlock {
+    wake_after_unlock() = default;
+    wake_after_unlock(const wake_after_unlock&) = delete;
+    wake_after_unlock& operator=(const wake_after_unlock&) = delete;
+    ~wake_after_unlock() {
+      if (loop) detail::post_inbox(*loop);
+    }
+    event_loop* loop = nullptr;
+  };
+
   bool is_full() const noexcept { return maxsize_ > 0 && items_.size() >= maxsize_; }
 
   // The four below run under m_. The items are queue<T>'s ring.
-  void push(T item) {
+  void push(T item, wake_after_unlock& wake) {
     detail::fifo_order::put(items_, std::move(item));
-    if (!getters_.empty()) wake_first(getters_);
+    if (!getters_.empty()) wake_first(getters_, &wake);
   }
-  T take() {
+  T take(wake_after_unlock& wake) {
     T item = detail::fifo_order::take(items_);
-    if (!putters_.empty()) wake_first(putters_);
+    if (!putters_.empty()) wake_first(putters_, &wake);
     return item;
   }
   void wait_in(waiters& queue, waiter& w) {
     w.loop = &get_running_loop();
     queue.push_back(w);
   }
-  static void wake_first(waiters& queue) {
+  /// Wakes the first waiter; on another loop, by a post now or, with `wake`, after m_.
+  static void wake_first(waiters& queue, wake_after_unlock* wake) {
     waiter& w = queue.front();
     queue.pop_front();
     w.woken = true;
     if (w.loop == detail::running_loop())
       w.woken_event.set();
-    else
+    else if (!wake)
       detail::schedule_threadsafe(*w.loop, w);
+    else if (detail::schedule_threadsafe_later(*w.loop, w))
+      wake->loop = w.loop;
   }
 
   /// Waits on the loop for the wake-up. Cancelled: leaves the queue, or, if woken already,
@@ -166,12 +185,13 @@ private:
       error = std::current_exception();
     }
     if (!error) co_return;
+    wake_after_unlock wake;
     std::lock_guard lock(m_);
     if (!w.woken) {
       queue.erase(queue.iterator_to(w));
     } else {
       detail::unschedule_threadsafe(*w.loop, w);
-      if (ready() && !queue.empty()) wake_first(queue);
+      if (ready() && !queue.empty()) wake_first(queue, &wake);
     }
     std::rethrow_exception(error);
   }

@@ -25,6 +25,12 @@ void schedule(event_loop& loop, ready_node& n);
 /// pass. Entries queued so from other threads meanwhile share one post to the io_context, and
 /// queueing allocates nothing beyond that post: `n` belongs to whoever queued it.
 void schedule_threadsafe(event_loop& loop, ready_node& n);
+/// schedule_threadsafe() in two halves, for a caller under a lock that what `n` wakes will
+/// take at once: true if a post to the loop is due, which the caller makes with post_inbox()
+/// once it has released the lock (else the woken side finds it held, and both threads sleep
+/// and wake on it). The loop waits for the post before it goes away.
+bool schedule_threadsafe_later(event_loop& loop, ready_node& n);
+void post_inbox(event_loop& loop);
 /// From the loop's thread: takes `n` back if it has not fired yet (true), so that its owner
 /// may go away before the wake-up it no longer waits for.
 bool unschedule_threadsafe(event_loop& loop, ready_node& n) noexcept;
