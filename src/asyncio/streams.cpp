@@ -169,7 +169,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   std::size_t find_until(std::string_view separator, std::size_t& offset);
 
   /// The read of one more chunk into the buffer, to await inside the reading coroutine (no
-  /// frame of its own), then to pass to end_read(), which notes the end of the stream.
+  /// frame of its own); its result goes to end_read(), which notes the end of the stream.
   asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some() {
     if (reading) throw std::runtime_error("another coroutine is already waiting for incoming data");
     reading = true;
@@ -177,7 +177,8 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     return std::visit([room](auto& s) { return s.async_read_some(room, recycled(no_throw)); }, io);
   }
 
-  void end_read(boost::system::error_code ec, std::size_t n) {
+  void end_read(std::tuple<boost::system::error_code, std::size_t> result) {
+    auto [ec, n] = result;
     reading = false;
     buffer.commit(n);
     if (!ec) return;
@@ -446,8 +447,8 @@ struct server_state : std::enable_shared_from_this<server_state> {
 
 // ---- stream_reader ----
 
-// Each read below awaits its chunks itself (read_some(), end_read()): no frame beyond its own.
-// `keep` holds the stream while a read waits, should the reader handle go first.
+// Each read below awaits its chunks itself, end_read(co_await read_some()): no frame beyond its
+// own. `keep` holds the stream while a read waits, should the reader handle go first.
 
 coroutine<std::string> stream_reader::read(std::ptrdiff_t n) {
   auto& s = *s_;
@@ -455,8 +456,7 @@ coroutine<std::string> stream_reader::read(std::ptrdiff_t n) {
   if (n == 0) co_return std::string();
   while (!s.eof && (n < 0 || s.buffer.empty())) {
     if (!keep) keep = s_;
-    auto [ec, got] = co_await s.read_some();
-    s.end_read(ec, got);
+    s.end_read(co_await s.read_some());
   }
   co_return s.buffer.take(n < 0 ? s.buffer.size() : static_cast<std::size_t>(n));
 }
@@ -467,8 +467,7 @@ coroutine<std::string> stream_reader::readexactly(std::size_t n) {
   while (s.buffer.size() < n) {
     if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), n);
     if (!keep) keep = s_;
-    auto [ec, got] = co_await s.read_some();
-    s.end_read(ec, got);
+    s.end_read(co_await s.read_some());
   }
   co_return s.buffer.take(n);
 }
@@ -500,8 +499,7 @@ coroutine<std::string> stream_reader::readuntil(std::string separator) {
     if (auto length = s.find_until(separator, offset)) co_return s.buffer.take(length);
     if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), std::nullopt);
     if (!keep) keep = s_;
-    auto [ec, n] = co_await s.read_some();
-    s.end_read(ec, n);
+    s.end_read(co_await s.read_some());
   }
 }
 
@@ -523,8 +521,7 @@ coroutine<std::string> stream_reader::readline() {
     // At the end of the stream: what is left, a last line without its '\n' (or "").
     if (length || s.eof) co_return s.buffer.take(length ? length : s.buffer.size());
     if (!keep) keep = s_;
-    auto [ec, n] = co_await s.read_some();
-    s.end_read(ec, n);
+    s.end_read(co_await s.read_some());
   }
 }
 
@@ -574,8 +571,7 @@ std::pair<stream_reader, stream_writer> detail::open_pipe(asio::posix::stream_de
 coroutine<void> detail::read_to_eof(stream_reader reader) {
   auto& s = *reader.s_;
   while (!s.eof) {
-    auto [ec, n] = co_await s.read_some();
-    s.end_read(ec, n);
+    s.end_read(co_await s.read_some());
   }
 }
 
