@@ -32,6 +32,22 @@ CO_TEST_CASE(datagrams_go_both_ways_and_say_who_sent_them) {
   BOOST_TEST((co_await server.recvfrom()).data.size() == 60000u);
 }
 
+CO_TEST_CASE(a_small_datagram_holds_its_own_bytes_not_room_for_the_largest) {
+  // A program that keeps what it receives keeps a few bytes per datagram, not 64 KiB.
+  auto server = co_await asyncio::open_datagram_endpoint(any_port);
+  auto client = co_await asyncio::open_datagram_endpoint(
+      std::nullopt, host_port{"127.0.0.1", server.local_address().port()});
+  std::vector<asyncio::datagram> kept;
+  for (int i = 0; i < 100; ++i) {
+    client.send("datagram " + std::to_string(i));
+    kept.push_back(co_await server.recvfrom());
+  }
+  for (int i = 0; i < 100; ++i) {
+    BOOST_TEST(kept[i].data == "datagram " + std::to_string(i));
+    BOOST_TEST(kept[i].data.capacity() < 1024u);
+  }
+}
+
 CO_TEST_CASE(an_oversized_datagram_fails_at_once_and_the_endpoint_keeps_working) {
   auto server = co_await asyncio::open_datagram_endpoint(any_port);
   auto client = co_await asyncio::open_datagram_endpoint(any_port);

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <deque>
+#include <memory>
 #include <stdexcept>
 
 namespace asyncio {
@@ -59,6 +60,9 @@ struct datagram_state : std::enable_shared_from_this<datagram_state> {
   datagram_endpoint handle() { return datagram_endpoint(shared_from_this()); }
 
   udp::socket socket;
+  // Where recvfrom() receives (one receiver at a time), so each datagram's string holds its own
+  // bytes only, not the 64 KiB a datagram could have been.
+  std::unique_ptr<char[]> received;
   std::deque<std::pair<std::string, udp::endpoint>> queue;
   boost::system::error_code reported;  // from a queued send, for the next recvfrom()
   std::optional<udp::endpoint> remote;
@@ -73,16 +77,18 @@ coroutine<datagram> datagram_endpoint::recvfrom() {
   if (s.receiving) throw std::runtime_error("another coroutine is already waiting in recvfrom()");
   if (auto error = std::exchange(s.reported, {}))
     throw boost::system::system_error(error, "sendto");
+  if (!s.received)
+    s.received = std::make_unique_for_overwrite<char[]>(detail::datagram_state::max_datagram);
   datagram d;
-  d.data.resize(detail::datagram_state::max_datagram);
   s.receiving = true;
-  auto [error, n] = co_await s.socket.async_receive_from(asio::buffer(d.data), d.addr,
-                                                         asio::as_tuple(asio::use_awaitable));
+  auto [error, n] = co_await s.socket.async_receive_from(
+      asio::buffer(s.received.get(), detail::datagram_state::max_datagram), d.addr,
+      asio::as_tuple(asio::use_awaitable));
   s.receiving = false;
   if (s.closed) throw boost::system::system_error(asio::error::bad_descriptor, "recvfrom: closed");
   if (error == asio::error::operation_aborted) detail::throw_cancelled();
   if (error) throw boost::system::system_error(error, "recvfrom");
-  d.data.resize(n);
+  d.data.assign(s.received.get(), n);
   co_return d;
 }
 
