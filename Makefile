@@ -73,7 +73,7 @@ bench: build-release
 	./build/release/bench/wrappers_vs_asio
 
 # Instructions (callgrind) and system calls (strace) per W1 task, W4 and W4X handoff and W5
-# round trip: counts that repeat on a noisy machine, where times do not.
+# and W5T round trip: counts that repeat on a noisy machine, where times do not.
 bench-instructions: override PACKAGES += valgrind strace
 bench-instructions: build-release
 	./build/release/bench/wrappers_vs_asio --instructions
