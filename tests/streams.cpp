@@ -52,7 +52,32 @@ asyncio::coroutine<asyncio::stream_reader> reader_of(std::string data, std::size
   co_return reader;
 }
 
+// Reads to the end of the stream, then answers with what it read: write_eof's peer.
+asyncio::coroutine<void> count_then_answer(asyncio::stream_reader reader,
+                                           asyncio::stream_writer writer) {
+  auto all = co_await reader.read();
+  writer.write(std::to_string(all.size()) + " bytes, ending " + all.substr(all.size() - 3));
+  writer.close();
+  co_await writer.wait_closed();
+}
+
 }  // namespace
+
+CO_TEST_CASE(write_eof_ends_the_peers_stream_once_all_is_sent_and_the_answer_still_comes) {
+  auto srv = co_await asyncio::start_server(count_then_answer, "127.0.0.1", 0);
+  auto [reader, writer] = co_await asyncio::open_connection("127.0.0.1", srv.port());
+  BOOST_TEST(writer.can_write_eof());
+  const std::vector<std::string> chunks{std::string(1 << 20, 'x'), "end"};
+  writer.writelines(chunks);
+  writer.write_eof();  // while the megabyte is still being sent: the end of it waits
+  writer.write_eof();  // a second one changes nothing
+  BOOST_CHECK_THROW(writer.write("late"), std::runtime_error);
+  BOOST_TEST(!writer.is_closing());
+  BOOST_TEST(co_await reader.read() == "1048579 bytes, ending end");
+  BOOST_TEST(reader.at_eof());
+  writer.close();
+  co_await writer.wait_closed();
+}
 
 CO_TEST_CASE(echo_over_loopback_with_many_clients_on_one_thread) {
   auto srv = co_await asyncio::start_server(echo, "127.0.0.1", 0);

@@ -192,17 +192,22 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
 
   void write(std::string_view data) {
     if (closing) throw std::runtime_error("write() after close()");
+    if (eof_asked) throw std::runtime_error("write() after write_eof()");
     if (write_error) return;  // drain() reports it, as Python's does
     pending.append(data);
     if (pending.size() + in_flight.size() > high_water) paused = true;
     send_more();
   }
 
-  // Sends what is pending, one async_write at a time; at the end, closes if asked to.
+  // Sends what is pending, one async_write at a time; at the end, closes or ends the writing
+  // half if asked to.
   void send_more() {
     if (sending) return;
     if (pending.empty() || write_error) {
-      if (closing) finish_close();
+      if (closing)
+        finish_close();
+      else if (eof_asked)
+        end_writing();
       return;
     }
     sending = true;
@@ -256,6 +261,25 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
       throw ssl_error("TLS handshake", reason);
     }
     handshaken = true;
+  }
+
+  /// transport.write_eof(): once what was written is sent, the peer reads the end of the
+  /// stream and can still answer. A pipe has no halves: it closes.
+  void write_eof() {
+    if (closing || eof_asked) return;
+    if (std::holds_alternative<tls_stream>(io))
+      throw std::runtime_error("write_eof(): TLS has no half-close (can_write_eof() is false)");
+    if (std::holds_alternative<asio::posix::stream_descriptor>(io)) return close();
+    eof_asked = true;
+    send_more();
+  }
+
+  void end_writing() {
+    boost::system::error_code ignored;  // a connection already gone has no half to end
+    if (auto* tcp = std::get_if<tcp::socket>(&io))
+      tcp->shutdown(asio::socket_base::shutdown_send, ignored);
+    else if (auto* local = std::get_if<unix_socket>(&io))
+      local->shutdown(asio::socket_base::shutdown_send, ignored);
   }
 
   /// transport.close(): closes once what was written is sent.
@@ -319,6 +343,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   std::string pending, in_flight;  // to send; being sent
   std::exception_ptr write_error;
   bool sending = false, paused = false, closing = false, closed = false;
+  bool eof_asked = false;  // write_eof(): the writing half ends once pending is sent
   bool transport_closed = false, handshaken = false;
   bool server_side = false;  // accepted by a server (start_tls then takes the server's part)
   waiter_queue drainers{"drain"};
@@ -546,6 +571,12 @@ bool stream_writer::drain_kind::after_wait(const detail::wait_node&, std::except
   return true;
 }
 
+void stream_writer::write_eof() { s_->write_eof(); }
+
+bool stream_writer::can_write_eof() const noexcept {
+  return !std::holds_alternative<detail::tls_stream>(s_->io);
+}
+
 void stream_writer::close() { s_->close(); }
 
 bool stream_writer::is_closing() const noexcept { return s_->closing; }
@@ -690,6 +721,7 @@ coroutine<void> stream_writer::start_tls(ssl_options ssl) {
   if (!plain) throw std::logic_error("start_tls(): only a plain TCP stream can be upgraded");
   if (s.reading) throw std::runtime_error("start_tls(): a read is waiting on the stream");
   if (s.closing) throw std::runtime_error("start_tls(): the stream is closing");
+  if (s.eof_asked) throw std::runtime_error("start_tls(): after write_eof()");
   while (s.sending) {  // what was written before goes out in the clear first (Python drains)
     detail::wait_node w;
     auto error = co_await s.flushed.wait(w);

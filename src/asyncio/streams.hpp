@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ranges>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -69,8 +71,19 @@ private:
 /// more than 64 KiB is unsent (until it is down to 16 KiB), and reports a failed send.
 class stream_writer {
 public:
-  /// write(data): queued and sent in order; std::runtime_error after close().
+  /// write(data): queued and sent in order; std::runtime_error after close() or write_eof().
   void write(std::string_view data);
+  /// writelines(chunks): write() of each, in order.
+  template <std::ranges::input_range Chunks>
+  void writelines(const Chunks& chunks) {
+    for (const auto& chunk : chunks) write(chunk);
+  }
+  /// write_eof(): once what was written is sent, ends the writing half (TCP, Unix sockets: the
+  /// peer reads the end of the stream and can still answer; a pipe closes). std::runtime_error
+  /// under TLS, which has no half-close (Python's NotImplementedError).
+  void write_eof();
+  /// can_write_eof(): false under TLS.
+  bool can_write_eof() const noexcept;
   /// drain(): back-pressure; rethrows the error that broke the connection, if any. An
   /// operation, as a lock's acquire(): with nothing to wait for, it does not suspend.
   [[nodiscard]] auto drain() { return detail::primitive_wait<drain_kind>(drain_kind{s_}); }
