@@ -72,6 +72,76 @@ BOOST_AUTO_TEST_CASE(callback_exception_is_logged_and_the_loop_goes_on) {
   BOOST_TEST(log.contains("Exception in callback: boom in callback"));
 }
 
+namespace {
+
+asyncio::coroutine<void> fail_unheard() {
+  throw std::runtime_error("nobody asked");
+  co_return;
+}
+
+// Lets each task created before it take its steps.
+asyncio::coroutine<void> two_passes() {
+  co_await asyncio::sleep(0s);
+  co_await asyncio::sleep(0s);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_exception_handler_gets_what_has_nowhere_else_to_go) {
+  test::log_capture log;
+  asyncio::event_loop loop;
+  BOOST_TEST(!loop.get_exception_handler());
+  std::vector<asyncio::exception_context> seen;
+  loop.set_exception_handler([&](asyncio::event_loop& l, const asyncio::exception_context& c) {
+    BOOST_TEST(&l == &loop);
+    seen.push_back(c);
+  });
+  BOOST_TEST(static_cast<bool>(loop.get_exception_handler()));
+  loop.call_soon([] { throw std::runtime_error("boom in callback"); });
+  loop.create_task(fail_unheard(), "orphan");  // its handle dropped at once
+  loop.run_until_complete(two_passes());
+  BOOST_TEST_REQUIRE(seen.size() == 2u);
+  BOOST_TEST(seen[0].message == "Exception in callback");
+  BOOST_TEST(asyncio::describe(seen[0].exception) == "boom in callback");
+  BOOST_TEST(seen[1].message == "Task exception was never retrieved");
+  BOOST_TEST(seen[1].task == "orphan");
+  BOOST_TEST(asyncio::describe(seen[1].exception) == "nobody asked");
+  BOOST_TEST(!log.contains("boom in callback"));  // the handler took them: nothing logged
+  BOOST_TEST(!log.contains("nobody asked"));
+
+  // A handler that throws: the default one says so, with what the handler was given.
+  loop.set_exception_handler([](asyncio::event_loop&, const asyncio::exception_context&) {
+    throw std::logic_error("oops");
+  });
+  loop.call_soon([] { throw std::runtime_error("second boom"); });
+  loop.run_until_complete(two_passes());
+  BOOST_TEST(
+      log.contains("Unhandled error in exception handler (context: Exception in callback): oops"));
+
+  // Empty: the default handler again, which logs.
+  loop.set_exception_handler({});
+  loop.call_exception_handler(
+      {"said by hand", std::make_exception_ptr(std::runtime_error("why")), "t"});
+  BOOST_TEST(log.contains("said by hand: t: why"));
+  BOOST_TEST(seen.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_error_found_while_its_loop_is_not_running_goes_to_the_default_handler) {
+  // The loop may be gone by then: the future's destructor does not reach for its handler.
+  test::log_capture log;
+  asyncio::event_loop loop;
+  int heard = 0;
+  loop.set_exception_handler(
+      [&](asyncio::event_loop&, const asyncio::exception_context&) { ++heard; });
+  std::optional<asyncio::future<int>> kept;
+  kept.emplace(loop.create_future<int>());
+  kept->set_exception(std::make_exception_ptr(std::runtime_error("lost after the run")));
+  loop.run_until_complete(two_passes());
+  kept.reset();
+  BOOST_TEST(heard == 0);
+  BOOST_TEST(log.contains("Future exception was never retrieved: lost after the run"));
+}
+
 BOOST_AUTO_TEST_CASE(call_soon_threadsafe_runs_on_the_loop_thread) {
   asyncio::event_loop loop;
   std::thread::id ran_on;

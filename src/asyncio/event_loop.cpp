@@ -21,12 +21,13 @@ namespace {
 
 thread_local event_loop* running_loop = nullptr;
 
-// Python logs a callback's exception and keeps the loop running; so do we.
-void invoke_logged(std::function<void()>& fn) {
+// As Python's Handle._run: a callback's exception goes to the exception handler, and the loop
+// runs on.
+void invoke_reported(event_loop& loop, std::function<void()>& fn) {
   try {
     fn();
   } catch (...) {
-    detail::log().error("Exception in callback: {}", describe(std::current_exception()));
+    loop.call_exception_handler({"Exception in callback", std::current_exception(), {}});
   }
 }
 
@@ -55,10 +56,15 @@ struct handle::state : detail::ready_node, detail::timer_entry {
   void run() {
     if (cancelled) return;
     auto f = std::move(fn);
-    if (!detail::instrumented(*loop)) return invoke_logged(f);
+    if (!detail::instrumented(*loop)) return invoke_reported(*loop, f);
+    std::pair<event_loop*, std::function<void()>*> call{loop, &f};
     detail::run_instrumented_step(
-        *loop, nullptr, [](void* f) { invoke_logged(*static_cast<std::function<void()>*>(f)); },
-        &f);
+        *loop, nullptr,
+        [](void* p) {
+          auto* c = static_cast<decltype(call)*>(p);
+          invoke_reported(*c->first, *c->second);
+        },
+        &call);
   }
 };
 
@@ -106,7 +112,7 @@ bool event_loop::cancel_pending() {
   // cancel them and let them unwind, so no coroutine frame (or what it owns) outlives the loop.
   auto tasks = all_tasks();
   for (auto& t : tasks) {
-    detail::log().error("Task was destroyed but it is pending!: {}", t.get_name());
+    call_exception_handler({"Task was destroyed but it is pending!", nullptr, t.get_name()});
     t.cancel();
   }
   tasks.clear();
@@ -116,6 +122,32 @@ bool event_loop::cancel_pending() {
   }
   running_loop = nullptr;
   return true;
+}
+
+void event_loop::call_exception_handler(const exception_context& context) noexcept {
+  if (!exception_handler_) return default_exception_handler(context);
+  try {
+    exception_handler_(*this, context);
+  } catch (...) {
+    // As Python's: the default handler says so, with the context the handler was given.
+    default_exception_handler(
+        {"Unhandled error in exception handler (context: " + context.message + ")",
+         std::current_exception(), context.task});
+  }
+}
+
+void event_loop::default_exception_handler(const exception_context& context) noexcept {
+  std::string text = context.message;
+  if (!context.task.empty()) text += ": " + context.task;
+  if (context.exception) text += ": " + describe(context.exception);
+  detail::log().error("{}", text);
+}
+
+void detail::report_error(event_loop& loop, const exception_context& context) noexcept {
+  if (running_loop() == &loop)
+    loop.call_exception_handler(context);
+  else
+    event_loop::default_exception_handler(context);
 }
 
 void event_loop::check_open() const {
@@ -340,7 +372,8 @@ handle event_loop::call_at(clock::time_point when, std::function<void()> fn) {
 }
 
 void event_loop::call_soon_threadsafe(std::function<void()> fn) {
-  detail::post_threadsafe(*this, [fn = std::move(fn)]() mutable { invoke_logged(fn); });
+  detail::post_threadsafe(*this,
+                          [this, fn = std::move(fn)]() mutable { invoke_reported(*this, fn); });
 }
 
 boost::asio::thread_pool& event_loop::default_executor() {

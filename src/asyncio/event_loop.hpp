@@ -29,6 +29,19 @@ class task;
 template <class T>
 class future;
 
+class event_loop;
+
+/// What loop.call_exception_handler(context) is given: Python's context dict, with the keys
+/// that apply here.
+struct exception_context {
+  std::string message;           ///< always there
+  std::exception_ptr exception;  ///< the error, if there is one
+  std::string task;              ///< the name of the task concerned, if any
+};
+
+/// loop.set_exception_handler(handler)'s handler: called as handler(loop, context).
+using exception_handler = std::function<void(event_loop&, const exception_context&)>;
+
 /// asyncio.Handle / TimerHandle: a callback scheduled with call_soon / call_later / call_at.
 class handle {
 public:
@@ -84,6 +97,18 @@ public:
 
   /// loop.time(): the loop's clock, which call_at and timers use.
   clock::time_point time() const noexcept { return clock::now(); }
+
+  /// loop.set_exception_handler(h): h(loop, context) gets what has nowhere else to go: an
+  /// exception in a callback or in a start_server callback, a task's or future's exception
+  /// never retrieved, a task destroyed pending, a failed accept(). Empty: the default again.
+  void set_exception_handler(exception_handler h) { exception_handler_ = std::move(h); }
+  /// loop.get_exception_handler(): the handler set; empty for the default.
+  const exception_handler& get_exception_handler() const noexcept { return exception_handler_; }
+  /// loop.call_exception_handler(context): the handler set, else the default one. A handler
+  /// that throws is reported by the default one, with the context it was given.
+  void call_exception_handler(const exception_context& context) noexcept;
+  /// loop.default_exception_handler(context): logs "message: task: exception" as an error.
+  static void default_exception_handler(const exception_context& context) noexcept;
 
   /// loop.call_soon(fn): callbacks run in the order scheduled.
   handle call_soon(std::function<void()> fn);
@@ -179,6 +204,7 @@ private:
   bool debug_;
   std::uint32_t trace_id_ = 0;
   clock::duration slow_callback_duration_ = std::chrono::milliseconds(100);
+  exception_handler exception_handler_;
   bool closed_ = false;
   bool stopping_ = false;        // stop() before run_forever(): run one round
   bool stop_requested_ = false;  // stop() while running: the ready queue yields at once
@@ -190,6 +216,11 @@ private:
 event_loop& get_running_loop();
 
 namespace detail {
+
+/// An error with nowhere else to go, found where the loop may not run (a future's destructor):
+/// to loop.call_exception_handler() while the loop runs on this thread (its close() included),
+/// else to the default handler, as the loop may be gone.
+void report_error(event_loop& loop, const exception_context& context) noexcept;
 
 /// f() on `loop`, from any thread (call_soon_threadsafe's way, without its std::function):
 /// what f wakes there runs in the same pass (run_then_ready).

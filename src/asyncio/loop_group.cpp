@@ -99,7 +99,7 @@ void loop_group::run(std::function<coroutine<void>(event_loop&, std::size_t)> ma
         count_down(cleanups_left);
       });
       run_until_none_left(loop, cleanups_left);
-      detail::log_leftover_errors(leftovers);
+      detail::report_leftover_errors(loop, leftovers);
       loop.close();
       if (!mains[i]->cancelled()) errors[i] = mains[i]->exception();
       if (--running == 0) watcher.stop();

@@ -1,6 +1,5 @@
 #include <asyncio/run.hpp>
 
-#include <asyncio/detail/log.hpp>
 #include <asyncio/detail/wait_op.hpp>
 
 #include <csignal>
@@ -61,12 +60,12 @@ coroutine<void> wait_for_all(std::vector<task<>> tasks) {
   co_await wait_op(states_of(tasks), {wait_until::all_completed, true});
 }
 
-void log_leftover_errors(const std::vector<task<>>& tasks) {
+void report_leftover_errors(event_loop& loop, const std::vector<task<>>& tasks) {
   for (const auto& t : tasks)
     if (!t.cancelled())
       if (auto error = t.exception())
-        log().error("unhandled exception during asyncio::run() shutdown: {}: {}", t.get_name(),
-                    describe(error));
+        loop.call_exception_handler(
+            {"unhandled exception during asyncio::run() shutdown", error, t.get_name()});
 }
 
 namespace {
@@ -76,7 +75,7 @@ void cancel_all_tasks(event_loop& loop) {
   auto tasks = cancel_leftovers(loop);
   if (tasks.empty()) return;
   loop.run_until_complete(wait_for_all(tasks));
-  log_leftover_errors(tasks);
+  report_leftover_errors(loop, tasks);
 }
 
 }  // namespace

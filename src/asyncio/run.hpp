@@ -49,10 +49,10 @@ void run_to_end(event_loop& loop, const task<>& main);
 
 // run_to_end's shutdown in steps, for loops that end together (loop_group): the tasks left on
 // the loop, each cancelled; a coroutine awaiting them all (none: it returns); their errors
-// logged, as asyncio.run's _cancel_all_tasks does.
+// to the loop's exception handler, as asyncio.run's _cancel_all_tasks does.
 std::vector<task<>> cancel_leftovers(event_loop& loop);
 coroutine<void> wait_for_all(std::vector<task<>> tasks);
-void log_leftover_errors(const std::vector<task<>>& tasks);
+void report_leftover_errors(event_loop& loop, const std::vector<task<>>& tasks);
 
 }  // namespace detail
 

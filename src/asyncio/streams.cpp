@@ -397,7 +397,8 @@ struct server_state : std::enable_shared_from_this<server_state> {
       if (!acceptor.is_open()) break;  // close()
       if (ec == asio::error::operation_aborted) detail::throw_cancelled();
       if (ec) {  // e.g. out of descriptors: say so, breathe, go on (as Python does)
-        log().error("accept() failed: {}", ec.message());
+        get_running_loop().call_exception_handler(
+            {"accept() failed", std::make_exception_ptr(boost::system::system_error(ec)), {}});
         co_await sleep(std::chrono::milliseconds(100));
         continue;
       }
@@ -438,8 +439,9 @@ struct server_state : std::enable_shared_from_this<server_state> {
     }
     try {
       co_await cb(reader, writer);
-    } catch (const std::exception& e) {
-      log().error("Unhandled exception in client_connected_cb: {}", e.what());
+    } catch (const std::exception&) {
+      get_running_loop().call_exception_handler(
+          {"Unhandled exception in client_connected_cb", std::current_exception(), {}});
     }
     writer.close();  // cancellation skips this: the socket then closes with the state
   }

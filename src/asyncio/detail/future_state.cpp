@@ -1,7 +1,6 @@
 #include <asyncio/detail/future_state.hpp>
 
 #include <asyncio/detail/asio_internals.hpp>  // inline_slot
-#include <asyncio/detail/log.hpp>
 #include <asyncio/detail/trace_hooks.hpp>
 #include <asyncio/event_loop.hpp>
 
@@ -42,7 +41,7 @@ future_state_base::~future_state_base() {
     w.on_done(w, nullptr);
   }
   if (unretrieved_error())
-    log().error("Future exception was never retrieved: {}", describe(error_));
+    report_error(loop(), {"Future exception was never retrieved", error_, {}});
 }
 
 bool future_state_base::cancel(std::string message) {
@@ -107,7 +106,7 @@ task_state_base::task_state_base(event_loop& loop, std::string name)
 task_state_base::~task_state_base() {
   if (stack_signal_) stack_state_call_.load(std::memory_order_relaxed)(stack_state_, true);
   if (unretrieved_error()) {
-    log().error("Task exception was never retrieved: {}: {}", get_name(), describe(error()));
+    report_error(loop(), {"Task exception was never retrieved", error(), get_name()});
     mark_retrieved();
   }
 }
