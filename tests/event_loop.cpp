@@ -126,6 +126,19 @@ BOOST_AUTO_TEST_CASE(an_exception_handler_gets_what_has_nowhere_else_to_go) {
   BOOST_TEST(seen.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_handler_may_replace_itself_while_it_runs) {
+  asyncio::event_loop loop;
+  std::vector<std::string> seen;
+  std::string tag(100, 'h');  // captured by value: the handler's own storage
+  loop.set_exception_handler([&, tag](asyncio::event_loop& l, const asyncio::exception_context& c) {
+    l.set_exception_handler({});
+    seen.push_back(tag + ": " + c.message);  // the handler is still whole here
+  });
+  loop.call_exception_handler({"first", nullptr, {}});
+  BOOST_TEST(seen == std::vector<std::string>{tag + ": first"}, boost::test_tools::per_element());
+  BOOST_TEST(!loop.get_exception_handler());
+}
+
 BOOST_AUTO_TEST_CASE(an_error_found_while_its_loop_is_not_running_goes_to_the_default_handler) {
   // The loop may be gone by then: the future's destructor does not reach for its handler.
   test::log_capture log;

@@ -127,7 +127,8 @@ bool event_loop::cancel_pending() {
 void event_loop::call_exception_handler(const exception_context& context) noexcept {
   if (!exception_handler_) return default_exception_handler(context);
   try {
-    exception_handler_(*this, context);
+    auto handler = exception_handler_;  // it may replace itself while it runs
+    handler(*this, context);
   } catch (...) {
     // As Python's: the default handler says so, with the context the handler was given.
     default_exception_handler(
