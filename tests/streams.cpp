@@ -545,6 +545,12 @@ CO_TEST_CASE(a_unix_server_echoes_and_removes_its_socket_file_on_close) {
   writer.write("over a unix socket\n");
   BOOST_TEST(co_await reader.readline() == "over a unix socket\n");
   BOOST_CHECK_THROW(writer.socket(), std::logic_error);  // no TCP socket under it
+  // Half-closed, the server still answers the line before the end, then ends too.
+  BOOST_TEST(writer.can_write_eof());
+  writer.write("and the last\n");
+  writer.write_eof();
+  BOOST_TEST(co_await reader.readline() == "and the last\n");
+  BOOST_TEST(co_await reader.read() == "");
   writer.close();
   co_await writer.wait_closed();
   srv.close();
