@@ -422,7 +422,7 @@ struct server_state : std::enable_shared_from_this<server_state> {
   }
 
   // One connection: its TLS handshake first, if any (a failure ends this connection only, as
-  // in Python, which logs it), then the callback.
+  // in Python), then the callback.
   static coroutine<void> serve(client_connected_cb cb, std::shared_ptr<stream_state> stream,
                                std::chrono::milliseconds handshake_timeout) {
     stream_reader reader(stream);
@@ -432,7 +432,10 @@ struct server_state : std::enable_shared_from_this<server_state> {
       try {
         co_await wait_for(stream->handshake(true, {}), handshake_timeout);
       } catch (const std::exception& e) {
-        log().error("TLS handshake with a client failed: {}", e.what());
+        // The client's failure, not the server's: as Python, said in debug mode only (a
+        // server facing scanners would log an error for each).
+        if (get_running_loop().get_debug())
+          log().warn("TLS handshake with a client failed: {}", e.what());
         failed = std::current_exception();
       }
       if (failed) co_return stream->abort();
