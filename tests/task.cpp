@@ -24,7 +24,63 @@ asyncio::coroutine<void> mark(bool& ran) {
   co_return;
 }
 
+// Notes which task it runs as, then yields once: an eager task's first step and its second.
+asyncio::coroutine<int> note_then_yield(std::vector<std::string>& log, std::string name) {
+  log.push_back(name + " first, as " + asyncio::current_task().get_name());
+  co_await asyncio::sleep(0s);
+  log.push_back(name + " second");
+  co_return 7;
+}
+
+// An eager task whose first step creates another eager one.
+asyncio::coroutine<void> creates_eager(std::vector<std::string>& log) {
+  auto inner = asyncio::create_task(note_then_yield(log, "inner"), "inner", asyncio::eager_start);
+  log.push_back("outer goes on as " + asyncio::current_task().get_name());
+  co_await *inner;
+}
+
+asyncio::coroutine<int> ends_at_once() { co_return 5; }
+
+asyncio::coroutine<void> fails_at_once() {
+  throw std::runtime_error("failed in its eager step");
+  co_return;
+}
+
 }  // namespace
+
+CO_TEST_CASE(an_eager_task_takes_its_first_step_inside_create_task) {
+  std::vector<std::string> log;
+  const auto creator = asyncio::current_task().get_name();
+  auto lazy = asyncio::create_task(note_then_yield(log, "lazy"), "lazy");
+  auto eager = asyncio::create_task(note_then_yield(log, "eager"), "eager", asyncio::eager_start);
+  log.push_back("created, as " + asyncio::current_task().get_name());
+  BOOST_TEST(!eager.done());
+  // One that ends in its first step is done at once, never scheduled; its error stays in it.
+  auto quick = asyncio::create_task(ends_at_once(), asyncio::eager_start);
+  BOOST_TEST(quick.done());
+  BOOST_TEST(quick.result() == 5);
+  auto failed = asyncio::create_task(fails_at_once(), asyncio::eager_start);
+  BOOST_TEST(failed.done());
+  BOOST_CHECK_THROW(failed.result(), std::runtime_error);
+  auto nested = asyncio::create_task(creates_eager(log), "outer", asyncio::eager_start);
+  BOOST_TEST(co_await *eager == 7);
+  co_await *lazy;
+  co_await *nested;
+  BOOST_TEST(log == (std::vector<std::string>{"eager first, as eager", "created, as " + creator,
+                                              "inner first, as inner", "outer goes on as outer",
+                                              "lazy first, as lazy", "eager second", "inner second",
+                                              "lazy second"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(an_eager_task_on_a_loop_not_running_is_scheduled) {
+  asyncio::event_loop loop;
+  bool ran = false;
+  auto t = loop.create_task(mark(ran), "later", asyncio::eager_start);
+  BOOST_TEST(!ran);  // as Python's: no running loop, no eager step
+  loop.run_until_complete(t);
+  BOOST_TEST(ran);
+}
 
 CO_TEST_CASE(create_task_does_not_run_it_until_the_creator_yields) {
   bool ran = false;

@@ -39,6 +39,13 @@ struct exception_context {
   std::string task;              ///< the name of the task concerned, if any
 };
 
+/// create_task(..., eager_start) asks for Python's eager_start=True (3.14; 3.12's
+/// eager_task_factory): see event_loop::create_task.
+struct eager_start_t {
+  explicit eager_start_t() = default;
+};
+inline constexpr eager_start_t eager_start{};
+
 /// loop.set_exception_handler(handler)'s handler: called as handler(loop, context).
 using exception_handler = std::function<void(event_loop&, const exception_context&)>;
 
@@ -131,6 +138,12 @@ public:
   /// loop.create_task(coro, name=): schedules coro; it starts once the caller yields.
   template <class T>
   task<T> create_task(coroutine<T> coro, std::string name = {});
+  /// loop.create_task(coro, name=, eager_start=True): on the running loop, the first step runs
+  /// now, inside this call, as the new task (current_task()), up to the coroutine's first
+  /// suspension; one that ends there is done when this returns, never scheduled. On a loop not
+  /// running now on this thread it is scheduled, as without eager_start.
+  template <class T>
+  task<T> create_task(coroutine<T> coro, std::string name, eager_start_t);
   /// loop.create_future()
   template <class T = void>
   future<T> create_future();
@@ -175,6 +188,8 @@ private:
   /// Moves the timers due by now to the ready queue, in deadline order.
   void expire_due_timers();
   void check_open() const;
+  template <class T>
+  task<T> start_task(coroutine<T> coro, std::string name, bool now);
   /// Cancels and unwinds the tasks left pending at destruction; false if there were none.
   bool cancel_pending();
   void check_not_running() const;

@@ -139,10 +139,14 @@ public:
 
   /// Queues the first step of `entry`, this task's coroutine: Python's create_task, which
   /// calls loop.call_soon(task.__step). The entry frame's references keep the task alive.
-  void launch(entry_point entry) {
+  /// With `now`, runs that step at once instead (Python's Task.__eager_start).
+  void launch(entry_point entry, bool now) {
     entry_ = std::move(entry);
     fire = &first_step;
-    detail::schedule(this->loop(), *this);
+    if (now)
+      first_step(*this, true);
+    else
+      detail::schedule(this->loop(), *this);
   }
 
 private:
@@ -196,10 +200,20 @@ void task_frame_memory<T>::deallocate(void* p, std::size_t size) noexcept {
 
 template <class T>
 task<T> event_loop::create_task(coroutine<T> coro, std::string name) {
+  // Python's create_task schedules the first step; it never runs it inline.
+  return start_task(std::move(coro), std::move(name), false);
+}
+
+template <class T>
+task<T> event_loop::create_task(coroutine<T> coro, std::string name, eager_start_t) {
+  return start_task(std::move(coro), std::move(name), detail::running_loop() == this);
+}
+
+template <class T>
+task<T> event_loop::start_task(coroutine<T> coro, std::string name, bool now) {
   check_open();
   detail::ref<detail::spawned_task<T>> state(new detail::spawned_task<T>(*this, std::move(name)));
-  // Python's create_task schedules the first step; it never runs it inline.
-  state->launch(detail::run_task<T>(state, std::move(coro)));
+  state->launch(detail::run_task<T>(state, std::move(coro)), now);
   return task<T>(std::move(state));
 }
 
@@ -222,6 +236,17 @@ T event_loop::run_until_complete(task<T> t) {
 template <class T>
 task<T> create_task(coroutine<T> coro, std::string name = {}) {
   return get_running_loop().create_task(std::move(coro), std::move(name));
+}
+
+/// asyncio.create_task(coro, name=, eager_start=True) (3.14): the first step runs now, inside
+/// this call (see event_loop::create_task).
+template <class T>
+task<T> create_task(coroutine<T> coro, std::string name, eager_start_t) {
+  return get_running_loop().create_task(std::move(coro), std::move(name), eager_start);
+}
+template <class T>
+task<T> create_task(coroutine<T> coro, eager_start_t) {
+  return get_running_loop().create_task(std::move(coro), {}, eager_start);
 }
 
 /// create_task(op): one of our awaitable operations (sleep, a queue's get or put) as a task.
