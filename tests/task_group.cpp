@@ -17,7 +17,29 @@ asyncio::coroutine<int> child(std::chrono::milliseconds d, int v, std::vector<st
   co_return v;
 }
 
+asyncio::coroutine<int> five_at_once() { co_return 5; }
+
+asyncio::coroutine<int> fails_at_once() {
+  throw std::invalid_argument("failed in its eager step");
+  co_return 0;
+}
+
 }  // namespace
+
+CO_TEST_CASE(an_eager_child_starts_inside_create_task_and_its_failure_stops_the_group) {
+  std::vector<std::string> log;
+  auto body = [&log](asyncio::task_group& tg) -> asyncio::coroutine<void> {
+    tg.create_task(child(1h, 1, log));  // a lazy one: not started yet
+    auto quick = tg.create_task(five_at_once(), "quick", asyncio::eager_start);
+    log.push_back(quick.done() ? "quick done at once" : "quick pending");
+    tg.create_task(fails_at_once(), "fails", asyncio::eager_start);
+    log.push_back("body goes on");
+    co_await asyncio::sleep(1h);  // cancelled, as the lazy child is: the eager one failed
+  };
+  BOOST_CHECK_THROW(co_await asyncio::task_group::run(body), std::invalid_argument);
+  BOOST_TEST(log == (std::vector<std::string>{"quick done at once", "body goes on", "cancelled 1"}),
+             boost::test_tools::per_element());
+}
 
 CO_TEST_CASE(leaving_the_group_waits_for_every_child) {
   std::vector<asyncio::task<int>> kids;

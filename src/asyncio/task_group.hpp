@@ -36,9 +36,14 @@ public:
   template <class T>
   task<T> create_task(coroutine<T> coro, std::string name = {}) {
     check_open();
-    auto t = parent_.get_loop().create_task(std::move(coro), std::move(name));
-    adopt(t);
-    return t;
+    return adopted(parent_.get_loop().create_task(std::move(coro), std::move(name)));
+  }
+  /// TaskGroup.create_task(coro, name=, eager_start=True) (3.14): the child's first step runs
+  /// inside this call (see event_loop::create_task); one failing there stops the group as any.
+  template <class T>
+  task<T> create_task(coroutine<T> coro, std::string name, eager_start_t) {
+    check_open();
+    return adopted(parent_.get_loop().create_task(std::move(coro), std::move(name), eager_start));
   }
 
   task_group(const task_group&) = delete;
@@ -51,6 +56,11 @@ private:
   task_group();
   void check_open() const;
   void adopt(task<> child);
+  template <class T>
+  task<T> adopted(task<T> child) {
+    adopt(child);
+    return child;
+  }
   void on_child_done(const task<>& child);
   void abort();
   /// Python's __aexit__: waits for the children, then throws what the group ended with.
