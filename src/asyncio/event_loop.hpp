@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,7 +30,12 @@ class task;
 template <class T>
 class future;
 
-class event_loop;
+/// create_task(..., eager_start) asks for Python's eager_start=True (3.14; 3.12's
+/// eager_task_factory): see event_loop::create_task.
+struct eager_start_t {
+  explicit eager_start_t() = default;
+};
+inline constexpr eager_start_t eager_start{};
 
 /// What loop.call_exception_handler(context) is given: Python's context dict, with the keys
 /// that apply here.
@@ -38,13 +44,6 @@ struct exception_context {
   std::exception_ptr exception;  ///< the error, if there is one
   std::string task;              ///< the name of the task concerned, if any
 };
-
-/// create_task(..., eager_start) asks for Python's eager_start=True (3.14; 3.12's
-/// eager_task_factory): see event_loop::create_task.
-struct eager_start_t {
-  explicit eager_start_t() = default;
-};
-inline constexpr eager_start_t eager_start{};
 
 /// loop.set_exception_handler(handler)'s handler: called as handler(loop, context).
 using exception_handler = std::function<void(event_loop&, const exception_context&)>;
