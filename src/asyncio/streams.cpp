@@ -267,12 +267,14 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   /// stream and can still answer. A pipe has no halves: it closes.
   void write_eof() {
     if (closing || eof_asked) return;
-    if (std::holds_alternative<tls_stream>(io))
+    if (!can_write_eof())
       throw std::runtime_error("write_eof(): TLS has no half-close (can_write_eof() is false)");
     if (std::holds_alternative<asio::posix::stream_descriptor>(io)) return close();
     eof_asked = true;
     send_more();
   }
+
+  bool can_write_eof() const noexcept { return !std::holds_alternative<tls_stream>(io); }
 
   void end_writing() {
     boost::system::error_code ignored;  // a connection already gone has no half to end
@@ -578,9 +580,7 @@ bool stream_writer::drain_kind::after_wait(const detail::wait_node&, std::except
 
 void stream_writer::write_eof() { s_->write_eof(); }
 
-bool stream_writer::can_write_eof() const noexcept {
-  return !std::holds_alternative<detail::tls_stream>(s_->io);
-}
+bool stream_writer::can_write_eof() const noexcept { return s_->can_write_eof(); }
 
 void stream_writer::close() { s_->close(); }
 
