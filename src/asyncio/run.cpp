@@ -68,9 +68,6 @@ void report_leftover_errors(event_loop& loop, const std::vector<task<>>& tasks) 
             {"unhandled exception during asyncio::run() shutdown", error, t.get_name()});
 }
 
-namespace {
-
-// Python's asyncio.runners._cancel_all_tasks.
 void cancel_all_tasks(event_loop& loop) {
   auto tasks = cancel_leftovers(loop);
   if (tasks.empty()) return;
@@ -78,18 +75,54 @@ void cancel_all_tasks(event_loop& loop) {
   report_leftover_errors(loop, tasks);
 }
 
-}  // namespace
+}  // namespace asyncio::detail
 
-void run_to_end(event_loop& loop, const task<>& main) {
-  std::exception_ptr stopped_early;
+namespace asyncio {
+
+runner::~runner() {
   try {
-    loop.run_until_complete(main);
+    close();
   } catch (...) {
-    if (!main.done()) stopped_early = std::current_exception();  // else main.result() tells
+    loop_->call_exception_handler({"exception in runner::close()", std::current_exception(), {}});
   }
-  cancel_all_tasks(loop);
-  loop.close();
-  if (stopped_early) std::rethrow_exception(stopped_early);
 }
 
-}  // namespace asyncio::detail
+event_loop& runner::get_loop() {
+  if (closed_) throw std::runtime_error("runner is closed");
+  if (!loop_) {
+    loop_.emplace();
+    if (options_.debug) loop_->set_debug(true);
+  }
+  return *loop_;
+}
+
+void runner::run_main(const task<>& main) {
+  detail::interrupt_guard interrupt(*loop_, main, options_.cancel_on_sigterm);
+  std::exception_ptr error;  // main's, or the loop's if it stopped before main ended
+  try {
+    loop_->run_until_complete(main);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (interrupt.interrupted() && main.cancelled()) shut_down();  // the cleanup, then the signal
+  interrupt.reraise_if_interrupted(main.cancelled());
+  if (error) std::rethrow_exception(error);
+}
+
+void runner::close() {
+  shut_down();
+  loop_.reset();
+}
+
+// close() but the loop object, which the Ctrl-C guard of a run() may still use.
+void runner::shut_down() {
+  if (closed_) return;
+  if (loop_ && loop_->is_running())
+    throw std::runtime_error("runner::close() cannot be called from its running loop");
+  closed_ = true;
+  if (!loop_) return;
+  detail::cancel_all_tasks(*loop_);
+  loop_->close();
+}
+
+}  // namespace asyncio
