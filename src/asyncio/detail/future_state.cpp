@@ -142,16 +142,19 @@ struct task_state_base::inline_slot {
     static_assert(sizeof(State) <= sizeof(task->stack_state_) && alignof(State) <= alignof(void*));
     auto* state = ::new (static_cast<void*>(task->stack_state_)) State();
     task->stack_signal_ = &state->signal_;
-    // Every task stores the same function; relaxed is enough for a value that never changes.
-    stack_state_call_.store(
-        [](void* p, bool destroy) {
-          auto* s = static_cast<State*>(p);
-          if (destroy)
-            s->~State();
-          else
-            (*s)(boost::asio::cancellation_type::terminal);
-        },
-        std::memory_order_relaxed);
+    // Every task has the same State, so the first one stores its function and the others
+    // only read it: a store at every task would bounce the line between the threads of a
+    // loop_group. Relaxed is enough for a value that never changes.
+    if (!stack_state_call_.load(std::memory_order_relaxed))
+      stack_state_call_.store(
+          [](void* p, bool destroy) {
+            auto* s = static_cast<State*>(p);
+            if (destroy)
+              s->~State();
+            else
+              (*s)(boost::asio::cancellation_type::terminal);
+          },
+          std::memory_order_relaxed);
     return *state;
   }
 };
