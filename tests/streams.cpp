@@ -157,6 +157,33 @@ CO_TEST_CASE(readuntil_and_readline_keep_cpythons_limit_rules) {
   BOOST_CHECK_THROW(co_await unterminated.readuntil(""), std::invalid_argument);
 }
 
+CO_TEST_CASE(readuntil_with_several_separators_takes_the_shortest_chunk_as_3_13_does) {
+  auto reader = co_await reader_of("line 1\nline 2\rABCDEFGtail", asyncio::stream_limit);
+  BOOST_TEST(co_await reader.readuntil("\r", "\n") == "line 1\n");
+  BOOST_TEST(co_await reader.readuntil("\r", "\n") == "line 2\r");
+  BOOST_TEST(co_await reader.readuntil("DEF", "BCDE") == "ABCDE");  // the first end wins
+  std::vector<std::string> separators{"x", "G"};
+  BOOST_TEST(co_await reader.readuntil(separators) == "FG");
+  try {
+    co_await reader.readuntil("\r\n", "\n");
+    BOOST_FAIL("no incomplete_read_error");
+  } catch (const asyncio::incomplete_read_error& e) {
+    BOOST_TEST(e.partial == "tail");
+  }
+
+  // Of two separators ending the chunk, the shorter counts for the limit: "\n" at 10.
+  auto limited = co_await reader_of("0123456789\n", 4);
+  try {
+    co_await limited.readuntil("9\n", "\n");
+    BOOST_FAIL("no limit_overrun_error");
+  } catch (const asyncio::limit_overrun_error& e) {
+    BOOST_TEST(e.consumed == 10u);
+  }
+  BOOST_CHECK_THROW(co_await limited.readuntil(std::vector<std::string>{}), std::invalid_argument);
+  BOOST_CHECK_THROW(co_await limited.readuntil("a", ""), std::invalid_argument);
+  BOOST_TEST(co_await limited.readexactly(3) == "012");  // nothing was dropped
+}
+
 namespace {
 
 asyncio::coroutine<void> send_when_set(asyncio::event& go, asyncio::stream_writer writer) {

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
@@ -166,7 +167,8 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     return {stream_reader(state), stream_writer(std::move(state))};
   }
 
-  std::size_t find_until(std::string_view separator, std::size_t& offset);
+  template <class Separators>
+  std::size_t find_until(const Separators& separators, std::size_t& offset);
 
   /// The read of one more chunk into the buffer, to await inside the reading coroutine (no
   /// frame of its own); its result goes to end_read(), which notes the end of the stream.
@@ -504,31 +506,51 @@ coroutine<std::string> stream_reader::readexactly(std::size_t n) {
   co_return s.buffer.take(n);
 }
 
-// One look for the separator in what is buffered (from `offset` on, moved on for the next
-// look): the length of the chunk up to and with it, or 0 if it is not there yet. As CPython's
-// StreamReader.readuntil, limit rules included. The chunk stays in the buffer until taken, so
-// that a line becomes a string once, there.
-std::size_t detail::stream_state::find_until(std::string_view separator, std::size_t& offset) {
-  auto found = buffer.view().find(separator, offset);
-  if (found == std::string::npos) {
-    if (buffer.size() + 1 >= separator.size()) offset = buffer.size() + 1 - separator.size();
+// One look for a separator in what is buffered (from `offset` on, moved on for the next
+// look): the length of the shortest chunk that ends with one, or 0 if none is there yet. As
+// CPython's StreamReader.readuntil, limit rules included; `separators` come shortest first, so
+// that of two ending the chunk the shorter counts for the limit. The chunk stays in the buffer
+// until taken, so that a line becomes a string once, there. A template, so that readline's
+// one "\n" is a constant there (a search for one known byte).
+template <class Separators>
+std::size_t detail::stream_state::find_until(const Separators& separators, std::size_t& offset) {
+  auto data = buffer.view();
+  std::size_t start = 0, end = 0;
+  for (auto separator : separators) {
+    auto found = data.find(separator, offset);
+    if (found != std::string_view::npos && (!end || found + separator.size() < end)) {
+      start = found;
+      end = found + separator.size();
+    }
+  }
+  if (!end) {
+    auto longest = separators.back().size();
+    if (data.size() + 1 >= longest) offset = data.size() + 1 - longest;
     if (offset > limit)
       throw limit_overrun_error("Separator is not found, and chunk exceed the limit", offset);
     return 0;
   }
-  if (found > limit)
-    throw limit_overrun_error("Separator is found, but chunk is longer than limit", found);
-  return found + separator.size();
+  if (start > limit)
+    throw limit_overrun_error("Separator is found, but chunk is longer than limit", start);
+  return end;
 }
 
 coroutine<std::string> stream_reader::readuntil(std::string separator) {
+  return readuntil(std::vector<std::string>{std::move(separator)});
+}
+
+coroutine<std::string> stream_reader::readuntil(std::vector<std::string> separators) {
   auto& s = *s_;
-  if (separator.empty())
+  if (separators.empty())
+    throw std::invalid_argument("Separator should contain at least one element");
+  std::vector<std::string_view> shortest_first(separators.begin(), separators.end());
+  std::ranges::stable_sort(shortest_first, {}, &std::string_view::size);
+  if (shortest_first.front().empty())
     throw std::invalid_argument("Separator should be at least one-byte string");
   std::shared_ptr<detail::stream_state> keep;
   std::size_t offset = 0;
   for (;;) {
-    if (auto length = s.find_until(separator, offset)) co_return s.buffer.take(length);
+    if (auto length = s.find_until(shortest_first, offset)) co_return s.buffer.take(length);
     if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), std::nullopt);
     if (!keep) keep = s_;
     s.end_read(co_await s.read_some());
@@ -543,7 +565,8 @@ coroutine<std::string> stream_reader::readline() {
   for (;;) {
     std::size_t length = 0;
     try {
-      length = s.find_until("\n", offset);
+      static constexpr std::array<std::string_view, 1> newline{"\n"};
+      length = s.find_until(newline, offset);
     } catch (const limit_overrun_error& e) {
       // Drop the overlong line (or all of it that was read), as CPython does.
       auto rest = s.buffer.view();

@@ -20,6 +20,7 @@
 #include <ranges>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,19 @@ public:
   /// readuntil(separator): bytes up to and with the separator. limit_overrun_error if the
   /// limit is reached first (the data stays buffered); incomplete_read_error at the end.
   [[nodiscard]] coroutine<std::string> readuntil(std::string separator = "\n");
+  /// readuntil((sep, ...)) (3.13): the shortest chunk that ends with any of the separators;
+  /// where two end it, the shorter counts for the limit.
+  [[nodiscard]] coroutine<std::string> readuntil(std::vector<std::string> separators);
+  /// The same with the separators as arguments: `readuntil("\r\n", "\n")`. (Not a braced
+  /// list: g++ 12 cannot keep one alive across a co_await.)
+  // clang-format off
+  template <class... Separators>
+    requires(sizeof...(Separators) >= 2 &&
+             (std::is_convertible_v<const Separators&, std::string_view> && ...))
+  [[nodiscard]] coroutine<std::string> readuntil(const Separators&... separators) {
+    // clang-format on
+    return readuntil(std::vector<std::string>{std::string(std::string_view(separators))...});
+  }
   /// at_eof(): the stream ended and its buffer is empty.
   bool at_eof() const noexcept;
 
