@@ -28,6 +28,24 @@ CO_TEST_CASE(to_thread_rethrows_the_functions_exception) {
                     std::length_error);
 }
 
+CO_TEST_CASE(run_in_executor_hands_f_to_the_pool_at_once_and_its_task_gives_the_result) {
+  std::promise<std::thread::id> started;
+  auto ran_on = started.get_future();
+  auto sum = asyncio::run_in_executor(
+      [&started](int a, int b) {
+        started.set_value(std::this_thread::get_id());
+        return a + b;
+      },
+      2, 3);
+  // Waited for here, without any await: f was handed over in the call (the bound only turns
+  // a lazy start, which would never come while this blocks, into a failure).
+  BOOST_REQUIRE(ran_on.wait_for(60s) == std::future_status::ready);
+  BOOST_TEST((ran_on.get() != std::this_thread::get_id()));
+  BOOST_TEST(co_await *sum == 5);
+  auto failing = asyncio::run_in_executor([] { throw std::range_error("in thread"); });
+  BOOST_CHECK_THROW(co_await *failing, std::range_error);
+}
+
 CO_TEST_CASE(the_loop_keeps_running_while_a_thread_blocks) {
   // The thread blocks until a task on the loop releases it: this finishes only if both
   // run at once (a blocking call on the loop thread would deadlock here).

@@ -82,6 +82,14 @@ template <class F, class... Args>
     co_return co_await std::move(op);
 }
 
+/// loop.run_in_executor(None, f, *args): f(args...) handed to the loop's thread pool now, in
+/// the call, even if nobody awaits; a task (Python's gives a future) for its result: to_thread
+/// as an eagerly started task. In a running loop.
+template <class F, class... Args>
+[[nodiscard]] task<std::invoke_result_t<F, Args...>> run_in_executor(F f, Args... args) {
+  return create_task(to_thread(std::move(f), std::move(args)...), eager_start);
+}
+
 /// asyncio.run_coroutine_threadsafe(coro, loop): from any thread, runs coro as a task on the
 /// (running) loop; the std::future gives its result or exception.
 template <class T>
