@@ -87,6 +87,23 @@ CO_TEST_CASE(done_callbacks_run_in_order_with_the_future) {
   BOOST_TEST(log == (std::vector<std::string>{"1:x", "2:x"}), boost::test_tools::per_element());
 }
 
+CO_TEST_CASE(a_done_callback_taken_back_before_the_future_is_done_never_runs) {
+  asyncio::future<int> f;
+  std::vector<int> ran;
+  auto first = f.add_done_callback([&](asyncio::future<int>) { ran.push_back(1); });
+  auto second = f.add_done_callback([&](asyncio::future<int>) { ran.push_back(2); });
+  BOOST_TEST(f.remove_done_callback(first) == 1u);
+  BOOST_TEST(f.remove_done_callback(first) == 0u);  // already taken back
+  f.set_result(7);
+  BOOST_TEST(f.remove_done_callback(second) == 0u);  // scheduled: too late, as in Python
+  co_await asyncio::sleep(0s);
+  BOOST_TEST(ran == (std::vector<int>{2}), boost::test_tools::per_element());
+  auto after = f.add_done_callback([&](asyncio::future<int>) { ran.push_back(3); });
+  BOOST_TEST(f.remove_done_callback(after) == 0u);  // added when done: scheduled at once
+  co_await asyncio::sleep(0s);
+  BOOST_TEST(ran == (std::vector<int>{2, 3}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(a_future_nobody_sets_leaks_nothing) {
   // The awaiter holds the future, the future holds the awaiter: run() must break the cycle.
   auto amain = []() -> asyncio::coroutine<void> {

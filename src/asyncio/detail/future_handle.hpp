@@ -29,11 +29,17 @@ public:
   }
   /// exception(): the error or null; throws cancelled_error if cancelled.
   std::exception_ptr exception() const { return state_->exception(); }
-  /// add_done_callback(fn): fn(handle) is scheduled with call_soon once it is done.
-  void add_done_callback(std::function<void(Derived)> fn) const {
-    state_->add_done_callback([fn = std::move(fn)](future_state_base& s) {
+  /// add_done_callback(fn): fn(handle) is scheduled with call_soon once it is done. What it
+  /// returns names fn to remove_done_callback.
+  done_callback add_done_callback(std::function<void(Derived)> fn) const {
+    return state_->add_done_callback([fn = std::move(fn)](future_state_base& s) {
       fn(Derived(ref<State>(static_cast<State*>(&s))));
     });
+  }
+  /// remove_done_callback(cb): takes cb back if it is not scheduled yet: 1, else 0 (once the
+  /// future is done, its callbacks are scheduled and run).
+  std::size_t remove_done_callback(done_callback cb) const noexcept {
+    return state_->remove_done_callback(cb);
   }
   event_loop& get_loop() const noexcept { return state_->loop(); }
 

@@ -24,12 +24,25 @@ std::uint64_t new_task_id() noexcept {
   return next++;
 }
 
-struct callback_waiter final : waiter {
-  std::function<void(future_state_base&)> fn;
-};
-
 void schedule_callback(std::function<void(future_state_base&)> fn, future_state_base& f) {
   f.loop().call_soon([fn = std::move(fn), keep = ref<future_state_base>(&f)] { fn(*keep); });
+}
+
+struct callback_waiter final : waiter {
+  std::function<void(future_state_base&)> fn;
+  done_callback id;
+
+  // Owned by the list: freed when it fires, or when the future dies unfinished.
+  static void fire(waiter& self, future_state_base* done) {
+    std::unique_ptr<callback_waiter> owned(static_cast<callback_waiter*>(&self));
+    if (done) schedule_callback(std::move(owned->fn), *done);
+  }
+};
+
+// Unique on the thread: callbacks are added and taken back on their loop's thread.
+done_callback new_callback_id() noexcept {
+  static constinit thread_local std::uint64_t last = 0;
+  return done_callback{++last};
 }
 
 }  // namespace
@@ -84,16 +97,27 @@ void future_state_base::finish(status s, std::exception_ptr error, bool held) {
   }
 }
 
-void future_state_base::add_done_callback(std::function<void(future_state_base&)> fn) {
-  if (done()) return schedule_callback(std::move(fn), *this);
-  // Owned by the list: freed when it fires, or when the future dies unfinished.
+done_callback future_state_base::add_done_callback(std::function<void(future_state_base&)> fn) {
+  auto id = new_callback_id();
+  if (done()) {
+    schedule_callback(std::move(fn), *this);
+    return id;
+  }
   auto* w = new callback_waiter;
   w->fn = std::move(fn);
-  w->on_done = [](waiter& self, future_state_base* done) {
-    std::unique_ptr<callback_waiter> owned(static_cast<callback_waiter*>(&self));
-    if (done) schedule_callback(std::move(owned->fn), *done);
-  };
+  w->id = id;
+  w->on_done = &callback_waiter::fire;
   add_waiter(*w);
+  return id;
+}
+
+std::size_t future_state_base::remove_done_callback(done_callback cb) noexcept {
+  for (auto& w : waiters_)
+    if (w.on_done == &callback_waiter::fire && static_cast<callback_waiter&>(w).id == cb) {
+      delete &static_cast<callback_waiter&>(w);  // its hook unlinks it
+      return 1;
+    }
+  return 0;
 }
 
 task_state_base::task_state_base(event_loop& loop, std::string name)

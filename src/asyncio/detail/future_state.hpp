@@ -21,6 +21,14 @@ namespace asyncio {
 class event_loop;
 }
 
+namespace asyncio {
+
+/// Names a callback that add_done_callback() added, for remove_done_callback() (Python names
+/// it by the function, which a std::function cannot be compared by).
+enum class done_callback : std::uint64_t {};
+
+}  // namespace asyncio
+
 namespace asyncio::detail {
 
 class future_state_base;
@@ -94,7 +102,9 @@ public:
 
   void add_waiter(waiter& w) noexcept { waiters_.push_back(w); }
   /// Future.add_done_callback(fn): fn is scheduled with call_soon once the future is done.
-  void add_done_callback(std::function<void(future_state_base&)> fn);
+  done_callback add_done_callback(std::function<void(future_state_base&)> fn);
+  /// Future.remove_done_callback: takes `cb` back if it is not scheduled yet (1), else 0.
+  std::size_t remove_done_callback(done_callback cb) noexcept;
 
   friend void intrusive_ptr_add_ref(future_state_base* p) noexcept {
     p->refs_.fetch_add(1, std::memory_order_relaxed);
