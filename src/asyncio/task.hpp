@@ -210,7 +210,7 @@ task<T> event_loop::create_task(coroutine<T> coro, std::string name, eager_start
 }
 
 template <class T>
-task<T> event_loop::start_task(coroutine<T> coro, std::string name, bool now) {
+task<T> event_loop::start_task(coroutine<T>&& coro, std::string&& name, bool now) {
   check_open();
   detail::ref<detail::spawned_task<T>> state(new detail::spawned_task<T>(*this, std::move(name)));
   state->launch(detail::run_task<T>(state, std::move(coro)), now);
