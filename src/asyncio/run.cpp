@@ -104,8 +104,10 @@ void runner::run_main(const task<>& main) {
   } catch (...) {
     error = std::current_exception();
   }
-  if (interrupt.interrupted() && main.cancelled()) shut_down();  // the cleanup, then the signal
-  interrupt.reraise_if_interrupted(main.cancelled());
+  if (interrupt.interrupted() && main.cancelled()) {
+    shut_down();  // the cleanup, then the signal
+    interrupt.reraise_if_interrupted(true);
+  }
   if (error) std::rethrow_exception(error);
 }
 

@@ -516,7 +516,7 @@ template <class Separators>
 std::size_t detail::stream_state::find_until(const Separators& separators, std::size_t& offset) {
   auto data = buffer.view();
   std::size_t start = 0, end = 0;
-  for (auto separator : separators) {
+  for (std::string_view separator : separators) {
     auto found = data.find(separator, offset);
     if (found != std::string_view::npos && (!end || found + separator.size() < end)) {
       start = found;
@@ -543,14 +543,15 @@ coroutine<std::string> stream_reader::readuntil(std::vector<std::string> separat
   auto& s = *s_;
   if (separators.empty())
     throw std::invalid_argument("Separator should contain at least one element");
-  std::vector<std::string_view> shortest_first(separators.begin(), separators.end());
-  std::ranges::stable_sort(shortest_first, {}, &std::string_view::size);
-  if (shortest_first.front().empty())
+  // Shortest first, in place. The order of equal lengths does not matter: two such can end a
+  // chunk at the same place only if they are the same.
+  std::ranges::sort(separators, {}, [](const std::string& x) { return x.size(); });
+  if (separators.front().empty())
     throw std::invalid_argument("Separator should be at least one-byte string");
   std::shared_ptr<detail::stream_state> keep;
   std::size_t offset = 0;
   for (;;) {
-    if (auto length = s.find_until(shortest_first, offset)) co_return s.buffer.take(length);
+    if (auto length = s.find_until(separators, offset)) co_return s.buffer.take(length);
     if (s.eof) throw incomplete_read_error(s.buffer.take(s.buffer.size()), std::nullopt);
     if (!keep) keep = s_;
     s.end_read(co_await s.read_some());
