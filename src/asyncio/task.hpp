@@ -141,7 +141,7 @@ public:
   /// calls loop.call_soon(task.__step). The entry frame's references keep the task alive.
   /// With `now`, runs that step at once instead (Python's Task.__eager_start).
   void launch(entry_point entry, bool now) {
-    entry_ = std::move(entry);
+    frame_room_.entry = std::move(entry);
     fire = &first_step;
     if (now)
       first_step(*this, true);
@@ -159,7 +159,7 @@ private:
 
   static void first_step(ready_node& node, bool run) {
     auto* self = static_cast<spawned_task*>(&node);
-    auto entry = std::move(self->entry_);
+    auto entry = std::move(self->frame_room_.entry);
     if (!run) return;
     // What co_spawn does, minus its handler and guards.
     boost::asio::any_io_executor ex = task_executor<event_loop::executor_type>(
@@ -176,20 +176,22 @@ private:
   static constexpr std::size_t value_size = sizeof(std::conditional_t<std::is_void_v<T>, char, T>);
   static constexpr std::size_t frame_size =
       208 + (value_size > 8 && value_size <= 256 ? value_size : 0);
+  // The entry and the owner fill what would be padding before the aligned bytes.
   struct frame_room {
-    alignas(std::max_align_t) unsigned char bytes[frame_size];
+    entry_point entry;  // until the first step builds the coroutine stack around it
     spawned_task* owner;
+    alignas(std::max_align_t) unsigned char bytes[frame_size];
   };
 
-  entry_point entry_;  // until the first step builds the coroutine stack around it
-  frame_room frame_room_{{}, this};
+  frame_room frame_room_{{}, this, {}};
 };
 
 template <class T>
 void task_frame_memory<T>::deallocate(void* p, std::size_t size) noexcept {
   using room = typename spawned_task<T>::frame_room;
   if (size <= sizeof(room::bytes))
-    return reinterpret_cast<room*>(p)->owner->drop_frame_reference();  // bytes comes first
+    return reinterpret_cast<room*>(static_cast<char*>(p) - offsetof(room, bytes))
+        ->owner->drop_frame_reference();
   auto* owner =
       *std::launder(reinterpret_cast<spawned_task<T>**>(static_cast<char*>(p) + apart(size)));
   ::operator delete(p, apart(size) + sizeof(spawned_task<T>*));
