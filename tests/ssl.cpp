@@ -119,6 +119,33 @@ asyncio::coroutine<void> tell_peer(asyncio::stream_reader, asyncio::stream_write
 }  // namespace
 
 // As Python's get_extra_info("socket") on an SSL transport: both ends reach their socket.
+// sock= with ssl=: the program's acceptor serves TLS; its connected socket does the client's
+// handshake, checking the name it is given (there is no host to check otherwise).
+CO_TEST_CASE(tls_over_the_programs_own_socket_and_acceptor) {
+  using tcp = boost::asio::ip::tcp;
+  contexts tls;
+  auto& loop = asyncio::get_running_loop();
+  const tcp::endpoint any_port(boost::asio::ip::address_v4::loopback(), 0);
+  tcp::acceptor acceptor(loop.context(), any_port);
+  auto srv = co_await asyncio::start_server(echo, std::move(acceptor),
+                                            asyncio::ssl_options(tls.server_ctx));
+  tcp::socket nameless(loop.context());
+  co_await nameless.async_connect({any_port.address(), srv.port()}, boost::asio::use_awaitable);
+  BOOST_CHECK_THROW(
+      co_await asyncio::open_connection(std::move(nameless), asyncio::ssl_options(tls.client_ctx)),
+      std::invalid_argument);
+  tcp::socket sock(loop.context());
+  co_await sock.async_connect({any_port.address(), srv.port()}, boost::asio::use_awaitable);
+  auto [reader, writer] = co_await asyncio::open_connection(
+      std::move(sock), asyncio::ssl_options(tls.client_ctx, "127.0.0.1"));
+  writer.write("private\n");
+  BOOST_TEST(co_await reader.readline() == "private\n");
+  writer.close();
+  co_await writer.wait_closed();
+  srv.close();
+  co_await srv.wait_closed();
+}
+
 CO_TEST_CASE(a_tls_stream_has_its_socket_as_a_plain_one_does_but_no_half_close) {
   pki keys;
   auto server_ctx = keys.server();

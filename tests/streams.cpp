@@ -637,6 +637,74 @@ CO_TEST_CASE(a_file_that_is_no_socket_is_left_alone) {
   ::unlink(path.c_str());
 }
 
+// sock=: a program's own Asio sockets and acceptors, taken over by the streams.
+CO_TEST_CASE(open_connection_and_start_server_take_the_programs_own_sockets) {
+  using tcp = boost::asio::ip::tcp;
+  auto& loop = asyncio::get_running_loop();
+  const tcp::endpoint any_port(boost::asio::ip::address_v4::loopback(), 0);
+  tcp::acceptor acceptor(loop.context());  // bound here, not yet listening
+  acceptor.open(tcp::v4());
+  acceptor.bind(any_port);
+  const auto port = acceptor.local_endpoint().port();
+  auto srv = co_await asyncio::start_server(echo, std::move(acceptor));
+  BOOST_TEST(srv.port() == port);
+  tcp::socket sock(loop.context());
+  co_await sock.async_connect({any_port.address(), port}, boost::asio::use_awaitable);
+  auto [reader, writer] = co_await asyncio::open_connection(std::move(sock));
+  tcp::no_delay no_delay;
+  writer.socket().get_option(no_delay);
+  BOOST_TEST(no_delay.value());  // as on the connections open_connection makes
+  writer.write("taken over\n");
+  BOOST_TEST(co_await reader.readline() == "taken over\n");
+  writer.close();
+  co_await writer.wait_closed();
+  srv.close();
+  co_await srv.wait_closed();
+}
+
+CO_TEST_CASE(a_socket_closed_or_of_another_io_context_is_refused) {
+  using tcp = boost::asio::ip::tcp;
+  auto what = [](const std::invalid_argument& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return true;
+  };
+  tcp::socket closed(asyncio::get_running_loop().context());
+  BOOST_CHECK_EXCEPTION(co_await asyncio::open_connection(std::move(closed)), std::invalid_argument,
+                        what);
+  boost::asio::io_context other;
+  tcp::socket foreign(other);
+  foreign.open(tcp::v4());
+  try {
+    co_await asyncio::open_connection(std::move(foreign));
+    BOOST_FAIL("taken");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("another io_context") != std::string::npos);
+  }
+  tcp::acceptor foreign_acceptor(other, {boost::asio::ip::address_v4::loopback(), 0});
+  BOOST_CHECK_EXCEPTION(co_await asyncio::start_server(echo, std::move(foreign_acceptor)),
+                        std::invalid_argument, what);
+}
+
+CO_TEST_CASE(a_unix_server_on_the_programs_acceptor_removes_its_file_on_close) {
+  using local = boost::asio::local::stream_protocol;
+  auto& loop = asyncio::get_running_loop();
+  const auto path = socket_path("sock");
+  local::acceptor acceptor(loop.context());
+  acceptor.open();
+  acceptor.bind(local::endpoint(path));
+  auto srv = co_await asyncio::start_unix_server(echo, std::move(acceptor));
+  local::socket sock(loop.context());
+  co_await sock.async_connect(local::endpoint(path), boost::asio::use_awaitable);
+  auto [reader, writer] = co_await asyncio::open_unix_connection(std::move(sock));
+  writer.write("local\n");
+  BOOST_TEST(co_await reader.readline() == "local\n");
+  writer.close();
+  co_await writer.wait_closed();
+  srv.close();
+  co_await srv.wait_closed();
+  BOOST_TEST(!exists(path));
+}
+
 // The memory of a stream's reads and writes: recycled per thread by size class, kept whole
 // so any thread's cache can take a block freed there, bounded, and never more than asked.
 BOOST_AUTO_TEST_CASE(operation_memory_is_recycled_per_thread_and_bounded) {

@@ -394,6 +394,22 @@ struct server_state : std::enable_shared_from_this<server_state> {
       ::unlink(unix_path.c_str());
   }
 
+  /// A TLS server's context and handshake timeout.
+  void use_tls(const ssl_options& ssl) {
+    tls = ssl.context;
+    handshake_timeout = ssl.handshake_timeout;
+  }
+
+  /// Python 3.13's cleanup_socket: notes which file a Unix server listens on, so that close()
+  /// removes that file and no other.
+  void own_socket_file(const std::string& path) {
+    struct stat st {};
+    if (path.empty() || path[0] == '\0' || ::stat(path.c_str(), &st) != 0) return;
+    unix_path = path;
+    unix_inode = st.st_ino;
+    unix_device = st.st_dev;
+  }
+
   template <class Acceptor>
   static coroutine<void> accept_loop(std::shared_ptr<server_state> self, Acceptor& acceptor) {
     while (acceptor.is_open()) {
@@ -738,8 +754,7 @@ coroutine<server> start_server(client_connected_cb cb, server_host host, std::ui
 coroutine<server> start_server(client_connected_cb cb, server_host host, std::uint16_t port,
                                ssl_options ssl, server_options options, std::size_t limit) {
   auto state = co_await listen(std::move(cb), std::move(host), port, options, limit);
-  state->tls = ssl.context;
-  state->handshake_timeout = ssl.handshake_timeout;
+  state->use_tls(ssl);
   co_return state->start();
 }
 
@@ -802,11 +817,84 @@ coroutine<server> start_unix_server(client_connected_cb cb, std::string path, st
   std::vector<detail::server_state::listener> acceptors;
   acceptors.emplace_back(std::move(acceptor));
   auto state = std::make_shared<detail::server_state>(std::move(acceptors), std::move(cb), limit);
-  if (!abstract && ::stat(path.c_str(), &st) == 0) {
-    state->unix_path = path;
-    state->unix_inode = st.st_ino;
-    state->unix_device = st.st_dev;
-  }
+  state->own_socket_file(path);
+  co_return state->start();
+}
+
+// ---- sock=: sockets and acceptors opened by the program ----
+
+namespace {
+
+// What a sock= argument must be: open, and on the running loop's io_context, whose thread
+// alone may touch it.
+template <class Socket>
+void check_adopted(Socket& sock, const char* call) {
+  if (!sock.is_open()) throw std::invalid_argument(std::string(call) + ": the socket is not open");
+  if (&asio::query(sock.get_executor(), asio::execution::context) != &get_running_loop().context())
+    throw std::invalid_argument(std::string(call) +
+                                ": the socket belongs to another io_context than the loop's");
+}
+
+// A server on the program's acceptor, listening (Python's start_serving calls listen() too;
+// an acceptor not bound yet gets a free port, as there).
+template <class Acceptor>
+std::shared_ptr<detail::server_state> serve_on(client_connected_cb cb, Acceptor sock,
+                                               std::size_t limit) {
+  check_adopted(sock, "start_server(sock)");
+  boost::system::error_code error;
+  if (sock.listen(asio::socket_base::max_listen_connections, error))
+    throw boost::system::system_error(error, "listen");
+  std::vector<detail::server_state::listener> acceptors;
+  acceptors.emplace_back(std::move(sock));
+  return std::make_shared<detail::server_state>(std::move(acceptors), std::move(cb), limit);
+}
+
+}  // namespace
+
+coroutine<std::pair<stream_reader, stream_writer>> open_connection(tcp::socket sock,
+                                                                   std::size_t limit) {
+  check_adopted(sock, "open_connection(sock)");
+  no_delay(sock);
+  co_return detail::stream_state::open(std::move(sock), limit);
+}
+
+coroutine<std::pair<stream_reader, stream_writer>> open_connection(tcp::socket sock,
+                                                                   ssl_options ssl,
+                                                                   std::size_t limit) {
+  check_adopted(sock, "open_connection(sock, ssl)");
+  if (ssl.server_hostname.empty())  // no host to check the certificate against
+    throw std::invalid_argument(
+        "open_connection(sock, ssl): server_hostname is required with a socket");
+  no_delay(sock);
+  auto state = std::make_shared<detail::stream_state>(
+      detail::tls_stream(detail::replay_socket(std::move(sock), {}), *ssl.context), limit);
+  co_await wait_for(state->handshake(false, ssl.server_hostname), ssl.handshake_timeout);
+  co_return detail::stream_state::handles(std::move(state));
+}
+
+coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(unix_socket sock,
+                                                                        std::size_t limit) {
+  check_adopted(sock, "open_unix_connection(sock)");
+  co_return detail::stream_state::open(std::move(sock), limit);
+}
+
+coroutine<server> start_server(client_connected_cb cb, tcp::acceptor sock, std::size_t limit) {
+  co_return serve_on(std::move(cb), std::move(sock), limit)->start();
+}
+
+coroutine<server> start_server(client_connected_cb cb, tcp::acceptor sock, ssl_options ssl,
+                               std::size_t limit) {
+  auto state = serve_on(std::move(cb), std::move(sock), limit);
+  state->use_tls(ssl);
+  co_return state->start();
+}
+
+coroutine<server> start_unix_server(client_connected_cb cb,
+                                    unix_socket::protocol_type::acceptor sock, std::size_t limit) {
+  auto state = serve_on(std::move(cb), std::move(sock), limit);
+  auto& acceptor = std::get<unix_socket::protocol_type::acceptor>(state->acceptors.front());
+  boost::system::error_code ignored;
+  state->own_socket_file(acceptor.local_endpoint(ignored).path());
   co_return state->start();
 }
 

@@ -11,6 +11,7 @@
 #include <asyncio/task.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <cstddef>
@@ -150,6 +151,22 @@ private:
 [[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_connection(
     std::string host, std::uint16_t port, ssl_options ssl, std::size_t limit = stream_limit);
 
+/// asyncio.open_connection(sock=sock): reader and writer over a TCP socket connected already
+/// (by raw Asio code, say). std::invalid_argument if it is not open, or belongs to another
+/// io_context than the running loop's.
+[[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_connection(
+    boost::asio::ip::tcp::socket sock, std::size_t limit = stream_limit);
+
+/// open_connection(sock=sock, ssl=ctx, server_hostname=n): the client's handshake over it.
+/// There is no host to check the certificate against but ssl.server_hostname: without one,
+/// std::invalid_argument (Python's ValueError).
+[[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_connection(
+    boost::asio::ip::tcp::socket sock, ssl_options ssl, std::size_t limit = stream_limit);
+
+/// asyncio.open_unix_connection(sock=sock): the same over a connected Unix socket.
+[[nodiscard]] coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(
+    boost::asio::local::stream_protocol::socket sock, std::size_t limit = stream_limit);
+
 /// What start_server() runs for each connection, as a task of its own. When it returns, the
 /// writer is closed (after what it wrote is sent); an exception it throws is logged.
 using client_connected_cb = std::function<coroutine<void>(stream_reader, stream_writer)>;
@@ -239,5 +256,24 @@ struct server_options {
 /// a name in Linux's abstract namespace (no file), for this and open_unix_connection.
 [[nodiscard]] coroutine<server> start_unix_server(client_connected_cb cb, std::string path,
                                                   std::size_t limit = stream_limit);
+
+/// asyncio.start_server(cb, sock=sock): serves on an acceptor the program opened (and bound:
+/// one not bound yet gets a free port, as in Python), listening on it if it does not yet.
+/// std::invalid_argument if it is not open, or belongs to another io_context than the
+/// running loop's.
+[[nodiscard]] coroutine<server> start_server(client_connected_cb cb,
+                                             boost::asio::ip::tcp::acceptor sock,
+                                             std::size_t limit = stream_limit);
+
+/// start_server(cb, sock=sock, ssl=ctx).
+[[nodiscard]] coroutine<server> start_server(client_connected_cb cb,
+                                             boost::asio::ip::tcp::acceptor sock, ssl_options ssl,
+                                             std::size_t limit = stream_limit);
+
+/// asyncio.start_unix_server(cb, sock=sock): serves on a bound Unix acceptor; close() removes
+/// its socket file, as for a server started with a path.
+[[nodiscard]] coroutine<server> start_unix_server(
+    client_connected_cb cb, boost::asio::local::stream_protocol::acceptor sock,
+    std::size_t limit = stream_limit);
 
 }  // namespace asyncio
