@@ -271,6 +271,27 @@ CO_TEST_CASE(drain_waits_while_the_peer_does_not_read) {
   co_await srv.wait_closed();  // the peer counted every byte
 }
 
+// As Python's transport, write() hands the kernel what it takes at once: a connection the peer
+// reset fails there, and the next drain() says so (it would wait for an operation otherwise).
+CO_TEST_CASE(a_write_to_a_connection_the_peer_reset_fails_at_the_next_drain) {
+  using tcp = boost::asio::ip::tcp;
+  auto& loop = asyncio::get_running_loop();
+  tcp::acceptor acceptor(loop.context(), {boost::asio::ip::address_v4::loopback(), 0});
+  tcp::socket client(loop.context());
+  co_await client.async_connect(acceptor.local_endpoint(), boost::asio::use_awaitable);
+  auto peer = co_await acceptor.async_accept(boost::asio::use_awaitable);
+  auto [reader, writer] = co_await asyncio::open_connection(std::move(client));
+  peer.set_option(tcp::socket::linger(true, 0));
+  peer.close();  // a reset, not an orderly end
+  BOOST_CHECK_THROW(co_await reader.read(), boost::system::system_error);  // reset by peer
+  writer.write("into the void\n");
+  BOOST_CHECK_THROW(co_await writer.drain(), boost::system::system_error);
+  writer.write("dropped\n");  // after a failed send, as in Python: no exception here
+  BOOST_CHECK_THROW(co_await writer.drain(), boost::system::system_error);
+  writer.close();
+  co_await writer.wait_closed();
+}
+
 // As Python's, whose drain() does not await with nothing to wait for: nothing else runs
 // meanwhile, and a pending cancel waits for the task's next real suspension.
 CO_TEST_CASE(a_drain_with_nothing_to_wait_for_does_not_suspend) {

@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
@@ -196,9 +197,36 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     if (closing) throw std::runtime_error("write() after close()");
     if (eof_asked) throw std::runtime_error("write() after write_eof()");
     if (write_error) return;  // drain() reports it, as Python's does
+    if (!sending && pending.empty()) {
+      data.remove_prefix(send_now(data));
+      if (data.empty() || write_error) return;
+    }
     pending.append(data);
     if (pending.size() + in_flight.size() > high_water) paused = true;
     send_more();
+  }
+
+  // As Python's transport does with nothing queued: the kernel takes what it can at once, and
+  // only the rest waits for an operation (a message that fits costs no operation and no
+  // completion). Sockets only: a pipe's descriptor may still block, TLS writes through its
+  // engine. The bytes taken; a failure is the stream's write error, as a failed send's.
+  std::size_t send_now(std::string_view data) {
+    const int fd = std::visit(
+        [](auto& s) {
+          using type = std::decay_t<decltype(s)>;
+          if constexpr (std::is_same_v<type, tcp::socket> || std::is_same_v<type, unix_socket>)
+            return s.is_open() ? s.native_handle() : -1;
+          else
+            return -1;
+        },
+        io);
+    if (fd < 0) return 0;
+    const auto n = ::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      write_error = std::make_exception_ptr(boost::system::system_error(
+          boost::system::error_code(errno, boost::system::system_category()), "write"));
+    return 0;
   }
 
   // Sends what is pending, one async_write at a time; at the end, closes or ends the writing
