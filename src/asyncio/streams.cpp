@@ -196,7 +196,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
   void write(std::string_view data) {
     if (closing) throw std::runtime_error("write() after close()");
     if (eof_asked) throw std::runtime_error("write() after write_eof()");
-    if (write_error) return;  // drain() reports it, as Python's does
+    if (write_error || data.empty()) return;  // drain() reports the error, as Python's does
     if (!sending && pending.empty()) {
       data.remove_prefix(send_now(data));
       if (data.empty() || write_error) return;
