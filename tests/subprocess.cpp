@@ -140,6 +140,20 @@ CO_TEST_CASE(the_streams_read_and_write_as_the_child_goes) {
   BOOST_TEST(co_await p.wait() == 0);
 }
 
+// As Python's pipe transport, write() hands the pipe what it takes at once: to a child that
+// has exited, that fails (EPIPE, not SIGPIPE), and the next drain() says so.
+CO_TEST_CASE(a_write_to_a_child_that_has_exited_fails_at_the_next_drain) {
+  auto p = co_await asyncio::create_subprocess_exec("true", {}, {stdio::pipe, stdio::inherit});
+  BOOST_TEST(co_await p.wait() == 0);
+  p.stdin().write("nobody reads this\n");
+  try {
+    co_await p.stdin().drain();
+    BOOST_FAIL("no error");
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST(e.code() == boost::asio::error::broken_pipe);
+  }
+}
+
 CO_TEST_CASE(cwd_and_env_reach_the_child) {
   auto o = options(stdio::devnull, stdio::pipe);
   o.cwd = "/tmp";

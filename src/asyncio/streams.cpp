@@ -206,22 +206,26 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     send_more();
   }
 
-  // As Python's transport does with nothing queued: the kernel takes what it can at once, and
+  // As Python's transports do with nothing queued: the kernel takes what it can at once, and
   // only the rest waits for an operation (a message that fits costs no operation and no
-  // completion). Sockets only: a pipe's descriptor may still block, TLS writes through its
-  // engine. The bytes taken; a failure is the stream's write error, as a failed send's.
+  // completion). Not under TLS, which writes through its engine. The bytes taken; a failure
+  // is the stream's write error, as a failed operation's.
   std::size_t send_now(std::string_view data) {
-    const int fd = std::visit(
-        [](auto& s) {
+    const auto n = std::visit(
+        [data](auto& s) -> ssize_t {
           using type = std::decay_t<decltype(s)>;
-          if constexpr (std::is_same_v<type, tcp::socket> || std::is_same_v<type, unix_socket>)
-            return s.is_open() ? s.native_handle() : -1;
-          else
-            return -1;
+          if constexpr (std::is_same_v<type, tls_stream>) {
+            return 0;
+          } else {
+            if (!s.is_open()) return 0;  // the operation reports it
+            if constexpr (std::is_same_v<type, asio::posix::stream_descriptor>)
+              return ::write(s.native_handle(), data.data(), data.size());  // non-blocking
+            else
+              return ::send(s.native_handle(), data.data(), data.size(),
+                            MSG_DONTWAIT | MSG_NOSIGNAL);
+          }
         },
         io);
-    if (fd < 0) return 0;
-    const auto n = ::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       write_error = std::make_exception_ptr(boost::system::system_error(
@@ -669,6 +673,9 @@ boost::asio::ip::tcp::socket& stream_writer::socket() {
 
 std::pair<stream_reader, stream_writer> detail::open_pipe(asio::posix::stream_descriptor pipe,
                                                           std::size_t limit) {
+  // write()'s direct path must not block on a full pipe (a socket's takes MSG_DONTWAIT); no
+  // blocking call is made on it anywhere else.
+  pipe.non_blocking(true);
   return stream_state::open(std::move(pipe), limit);
 }
 
