@@ -690,6 +690,15 @@ coroutine<void> detail::read_to_eof(stream_reader reader) {
 
 namespace {
 
+// The client's side of TLS over a connected socket: the handshake, checking `name`.
+coroutine<std::pair<stream_reader, stream_writer>> tls_client(tcp::socket socket, ssl_options ssl,
+                                                              std::string name, std::size_t limit) {
+  auto state = std::make_shared<detail::stream_state>(
+      detail::tls_stream(detail::replay_socket(std::move(socket), {}), *ssl.context), limit);
+  co_await wait_for(state->handshake(false, std::move(name)), ssl.handshake_timeout);
+  co_return detail::stream_state::handles(std::move(state));
+}
+
 coroutine<tcp::socket> connect(std::string host, std::uint16_t port) {
   auto endpoints = co_await detail::resolve<tcp>(host, port);
   tcp::socket socket(get_running_loop().get_executor());
@@ -767,11 +776,8 @@ coroutine<std::pair<stream_reader, stream_writer>> open_connection(std::string h
                                                                    ssl_options ssl,
                                                                    std::size_t limit) {
   auto socket = co_await connect(host, port);
-  auto state = std::make_shared<detail::stream_state>(
-      detail::tls_stream(detail::replay_socket(std::move(socket), {}), *ssl.context), limit);
   auto name = ssl.server_hostname.empty() ? host : ssl.server_hostname;
-  co_await wait_for(state->handshake(false, std::move(name)), ssl.handshake_timeout);
-  co_return detail::stream_state::handles(std::move(state));
+  co_return co_await tls_client(std::move(socket), std::move(ssl), std::move(name), limit);
 }
 
 coroutine<server> start_server(client_connected_cb cb, server_host host, std::uint16_t port,
@@ -874,8 +880,8 @@ void check_adopted(Socket& sock, const char* call) {
 // an acceptor not bound yet gets a free port, as there).
 template <class Acceptor>
 std::shared_ptr<detail::server_state> serve_on(client_connected_cb cb, Acceptor sock,
-                                               std::size_t limit) {
-  check_adopted(sock, "start_server(sock)");
+                                               std::size_t limit, const char* call) {
+  check_adopted(sock, call);
   boost::system::error_code error;
   if (sock.listen(asio::socket_base::max_listen_connections, error))
     throw boost::system::system_error(error, "listen");
@@ -901,10 +907,8 @@ coroutine<std::pair<stream_reader, stream_writer>> open_connection(tcp::socket s
     throw std::invalid_argument(
         "open_connection(sock, ssl): server_hostname is required with a socket");
   no_delay(sock);
-  auto state = std::make_shared<detail::stream_state>(
-      detail::tls_stream(detail::replay_socket(std::move(sock), {}), *ssl.context), limit);
-  co_await wait_for(state->handshake(false, ssl.server_hostname), ssl.handshake_timeout);
-  co_return detail::stream_state::handles(std::move(state));
+  auto name = ssl.server_hostname;
+  co_return co_await tls_client(std::move(sock), std::move(ssl), std::move(name), limit);
 }
 
 coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(unix_socket sock,
@@ -914,22 +918,22 @@ coroutine<std::pair<stream_reader, stream_writer>> open_unix_connection(unix_soc
 }
 
 coroutine<server> start_server(client_connected_cb cb, tcp::acceptor sock, std::size_t limit) {
-  co_return serve_on(std::move(cb), std::move(sock), limit)->start();
+  co_return serve_on(std::move(cb), std::move(sock), limit, "start_server(sock)")->start();
 }
 
 coroutine<server> start_server(client_connected_cb cb, tcp::acceptor sock, ssl_options ssl,
                                std::size_t limit) {
-  auto state = serve_on(std::move(cb), std::move(sock), limit);
+  auto state = serve_on(std::move(cb), std::move(sock), limit, "start_server(sock, ssl)");
   state->use_tls(ssl);
   co_return state->start();
 }
 
 coroutine<server> start_unix_server(client_connected_cb cb,
                                     unix_socket::protocol_type::acceptor sock, std::size_t limit) {
-  auto state = serve_on(std::move(cb), std::move(sock), limit);
-  auto& acceptor = std::get<unix_socket::protocol_type::acceptor>(state->acceptors.front());
-  boost::system::error_code ignored;
-  state->own_socket_file(acceptor.local_endpoint(ignored).path());
+  boost::system::error_code ignored;  // one not open fails in serve_on
+  const auto path = sock.local_endpoint(ignored).path();
+  auto state = serve_on(std::move(cb), std::move(sock), limit, "start_unix_server(sock)");
+  state->own_socket_file(path);
   co_return state->start();
 }
 
